@@ -1,0 +1,112 @@
+"""Engine seam: what a face engine is (detect + embed) and the values it returns.
+
+Knows numpy only; nothing about media containers, stores or VidiCore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned box in float pixels of the original frame: (x1, y1) top-left, (x2, y2) bottom-right."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @property
+    def width(self) -> float:
+        return max(0.0, self.x2 - self.x1)
+
+    @property
+    def height(self) -> float:
+        return max(0.0, self.y2 - self.y1)
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union with ``other``, in [0, 1]."""
+        ix = max(0.0, min(self.x2, other.x2) - max(self.x1, other.x1))
+        iy = max(0.0, min(self.y2, other.y2) - max(self.y1, other.y1))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+    def clipped(self, width: int, height: int) -> Box:
+        """This box clipped to an image of ``width`` x ``height`` pixels."""
+        return Box(
+            min(max(self.x1, 0.0), float(width)),
+            min(max(self.y1, 0.0), float(height)),
+            min(max(self.x2, 0.0), float(width)),
+            min(max(self.y2, 0.0), float(height)),
+        )
+
+    def as_list(self) -> list[float]:
+        return [round(self.x1, 1), round(self.y1, 1), round(self.x2, 1), round(self.y2, 1)]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Identity of the model pair that made a vector; vectors of different infos are never compared.
+
+    ``name`` is the engine ("dlib", "insightface"), ``model`` the detector + recogniser
+    file names, ``version`` a content hash of the model files, ``dim`` the embedding size.
+    """
+
+    name: str
+    model: str
+    version: str
+    dim: int
+
+    @property
+    def key(self) -> str:
+        """One string that identifies the vector space: ``name/model@version``."""
+        return f"{self.name}/{self.model}@{self.version}"
+
+
+@dataclass(frozen=True, eq=False)
+class Detection:
+    """One face found in an image.
+
+    ``landmarks`` is a (5, 2) float32 array of (x, y) pixels in the order left eye,
+    right eye, nose tip, left mouth corner, right mouth corner (the subject's left is
+    the image's right, as in insightface); ``score`` is the detector's confidence in [0, 1].
+    """
+
+    box: Box
+    landmarks: NDArray[np.float32]
+    score: float
+
+
+class Engine(Protocol):
+    """A detector/recogniser pair, versioned together."""
+
+    info: EngineInfo
+    providers: tuple[str, ...]
+
+    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
+        """Faces in an RGB uint8 image of shape (H, W, 3)."""
+        ...
+
+    def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
+        """One L2-normalised row per detection, shape (len(found), info.dim)."""
+        ...
+
+
+def l2_normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Rows of ``vectors`` scaled to unit length (zero rows stay zero), as float32."""
+    arr = np.asarray(vectors, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (arr / norms).astype(np.float32)
