@@ -1,0 +1,152 @@
+"""Command-line interface: thin commands over the library (analyze, enroll, people, models).
+
+The only module that prints, reads the environment for defaults, and maps errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from platformdirs import user_data_dir
+
+from vidiplug import __version__
+from vidiplug.errors import VidiplugError
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
+log = logging.getLogger("vidiplug.cli")
+
+
+def default_store_path() -> Path:
+    """The store named by VIDIPLUG_STORE, else identities.sqlite in the user's data dir."""
+    env = os.environ.get("VIDIPLUG_STORE")
+    return Path(env) if env else Path(user_data_dir("vidiplug")) / "identities.sqlite"
+
+
+def default_models_root() -> Path | None:
+    env = os.environ.get("VIDIPLUG_MODELS")
+    return Path(env) if env else None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--engine", choices=["auto", "dlib", "insightface"], default="auto",
+                        help="face engine: insightface when a model pack is installed, else dlib (default: auto)")
+    parser.add_argument("--models-root", type=Path, default=default_models_root(),
+                        help="folder holding insightface model packs (default: $VIDIPLUG_MODELS or the user data dir)")
+    parser.add_argument("--pack", default="buffalo_l", help="insightface model pack name (default: buffalo_l)")
+    parser.add_argument("--detect-size", type=_positive_int, default=1280, metavar="PX",
+                        help="long side frames are detected at; raise to find smaller faces (default: 1280)")
+    parser.add_argument("--detection-threshold", type=_unit_float, default=0.5, metavar="X",
+                        help="face detection confidence 0-1 (default: 0.5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree of every command."""
+    parser = argparse.ArgumentParser(prog="vidiplug", description="Face fingerprinting and recognition for VidiCore.")
+    parser.add_argument("--version", action="version", version=f"vidiplug {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    analyze = commands.add_parser("analyze", help="find, track and name the faces in a video or image",
+                                  description="Find, track and name the faces in a video or image.")
+    analyze.add_argument("media", type=Path, metavar="MEDIA", help="video or image file")
+    analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
+    analyze.add_argument("--store", type=Path, nargs="?", const=default_store_path(), default=None,
+                         help="identity store to match against and save new fingerprints to "
+                              "(no value: $VIDIPLUG_STORE or the user data dir)")
+    _add_engine_options(analyze)
+    analyze.add_argument("--interval", type=_positive_float, default=1.0, metavar="S",
+                         help="seconds between analysed frames (default: 1.0)")
+    analyze.add_argument("--threshold", type=_unit_float, default=0.5, metavar="X",
+                         help="recognition confidence 0-1 needed to name a face (default: 0.5)")
+    analyze.add_argument("--min-face", type=_positive_int, default=24, metavar="PX",
+                         help="ignore faces smaller than this many pixels (default: 24)")
+    analyze.add_argument("--max-span", type=float, default=0.0, metavar="S",
+                         help="split appearances longer than this many seconds (default: 0 = never)")
+    analyze.add_argument("--no-unknowns", action="store_true", help="do not fingerprint unrecognised faces")
+    analyze.add_argument("--workers", type=_positive_int, default=2, help="detection threads (default: 2)")
+    analyze.add_argument("--format", choices=["json", "xml"], default="json", help="output format (default: json)")
+    analyze.add_argument("--out", type=Path, help="write the document here instead of stdout")
+    analyze.add_argument("--thumbnails", type=Path, metavar="DIR", help="write each person's face crop to DIR")
+
+    enroll = commands.add_parser("enroll", help="add photos of a named person to the identity store",
+                                 description="Add photos of a named person to the identity store.")
+    enroll.add_argument("name", help="the person's name")
+    enroll.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos showing that person alone")
+    enroll.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    _add_engine_options(enroll)
+
+    people = commands.add_parser("people", help="list and manage identities in the store",
+                                 description="List identities, or rename, suppress, restore or remove one.")
+    people.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    people.add_argument("--format", choices=["text", "json"], default="text")
+    action = people.add_mutually_exclusive_group()
+    action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="name a fingerprint (merges into an existing person)")
+    action.add_argument("--suppress", metavar="ID", help="never report this fingerprint again (it is still matched)")
+    action.add_argument("--unsuppress", metavar="ID", help="report a suppressed fingerprint again")
+    action.add_argument("--remove", metavar="ID", help="delete an identity and its vectors")
+
+    models = commands.add_parser("models", help="list installed face models and how to install more",
+                                 description="List installed face models and explain how to install an insightface pack.")
+    models.add_argument("--models-root", type=Path, default=default_models_root(), help="folder holding insightface packs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``vidiplug`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from vidiplug.cli import commands
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "analyze": commands.run_analyze,
+        "enroll": commands.run_enroll,
+        "people": commands.run_people,
+        "models": commands.run_models,
+    }
+    try:
+        return handlers[args.command](args)
+    except VidiplugError as exc:
+        print(f"vidiplug: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("vidiplug: interrupted", file=sys.stderr)
+        return 130

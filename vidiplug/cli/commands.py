@@ -1,0 +1,178 @@
+"""The work behind each CLI command: build engine/store/gallery, run, print.
+
+Part of the CLI room: the only place besides cli/__init__.py that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vidiplug.engine import Engine, load_engine
+from vidiplug.errors import MediaError, VidiplugError
+from vidiplug.identity.gallery import Gallery
+from vidiplug.identity.store import IdentityStore
+from vidiplug.media import probe_media
+from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
+from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.settings import EngineSettings
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return load_engine(EngineSettings(
+        name=args.engine,
+        models_root=args.models_root,
+        pack=args.pack,
+        det_thresh=args.detection_threshold,
+        detect_size_px=args.detect_size,
+    ))
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """``vidiplug analyze``: print the JSON report or MetadataDocument of one media file."""
+    from vidiplug.render.json_report import render_json_report
+    from vidiplug.render.metadata_xml import render_metadata_xml
+
+    media: Path = args.media
+    info = probe_media(media)  # fail on a bad file before loading any model
+    try:
+        params = AnalyzeParams(
+            interval_s=args.interval, threshold=args.threshold, min_face_px=args.min_face,
+            max_span_s=args.max_span, import_unknowns=not args.no_unknowns, workers=args.workers,
+        )
+    except ValueError as exc:
+        raise VidiplugError(str(exc)) from exc
+    engine = _engine(args)
+    store = IdentityStore(args.store) if args.store is not None else None
+    try:
+        gallery = store.load_gallery(engine.info) if store is not None else Gallery(engine.info)
+        if args.gallery is not None:
+            load_folder_gallery(args.gallery, engine, into=gallery)
+        result = _analyze_with_progress(media, info.duration_s, engine, gallery, params, store)
+    finally:
+        if store is not None:
+            store.close()
+    thumbnails = _write_thumbnails(result, args.thumbnails) if args.thumbnails else {}
+    if args.format == "xml":
+        document = render_metadata_xml(result)
+    else:
+        document = (render_json_report(result, thumbnails) + "\n").encode("utf-8")
+    if args.out is not None:
+        args.out.write_bytes(document)
+    else:
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    _print_summary(result)
+    return 0
+
+
+def _analyze_with_progress(
+    media: Path, duration_s: float, engine: Engine, gallery: Gallery, params: AnalyzeParams, store: IdentityStore | None
+) -> AnalysisResult:
+    if not sys.stderr.isatty() or duration_s <= 0:
+        return analyze_media(media, engine, gallery, params, store=store)
+    from tqdm import tqdm
+
+    with tqdm(total=round(duration_s, 1), unit="s", desc=media.name, file=sys.stderr, leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} s [{elapsed}<{remaining}]") as bar:
+        def progress(time_s: float) -> None:
+            bar.update(max(0.0, min(time_s, duration_s) - bar.n))
+
+        return analyze_media(media, engine, gallery, params, store=store, progress=progress)
+
+
+def _write_thumbnails(result: AnalysisResult, folder: Path) -> dict[str, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for person in result.people:
+        if person.thumbnail_jpeg:
+            path = folder / f"{person.fingerprint}.jpg"
+            path.write_bytes(person.thumbnail_jpeg)
+            written[person.fingerprint] = str(path)
+    return written
+
+
+def _print_summary(result: AnalysisResult) -> None:
+    rate = result.frames_analyzed / result.elapsed_s if result.elapsed_s > 0 else 0.0
+    realtime = result.media.duration_s / result.elapsed_s if result.elapsed_s > 0 else 0.0
+    print(
+        f"vidiplug: {len(result.people)} people ({len(result.people) - result.unknown_count} known, "
+        f"{result.unknown_count} unknown), {result.appearance_count} appearances, "
+        f"{result.frames_analyzed} frames in {result.elapsed_s:.1f} s ({rate:.1f} frames/s, {realtime:.1f}x real time), "
+        f"engine {result.engine.name}",
+        file=sys.stderr,
+    )
+
+
+def run_enroll(args: argparse.Namespace) -> int:
+    """``vidiplug enroll NAME IMAGE...``: add a person's photos to the store; 2 if none was usable."""
+    for image in args.images:
+        if not image.is_file():
+            raise MediaError(str(image), "no such file")
+    engine = _engine(args)
+    with IdentityStore(args.store) as store:
+        outcomes = enroll_images(args.name, list(args.images), engine, store)
+    for outcome in outcomes:
+        status = "ok" if outcome.accepted else "rejected"
+        detail = f" ({outcome.reason})" if outcome.reason else f" (quality {outcome.quality:.2f})"
+        print(f"{status}: {outcome.source}{detail}", file=sys.stderr)
+    accepted = sum(o.accepted for o in outcomes)
+    print(f"vidiplug: {accepted} of {len(outcomes)} images enrolled for {args.name!r} ({engine.info.name})", file=sys.stderr)
+    return 0 if accepted else 2
+
+
+def run_people(args: argparse.Namespace) -> int:
+    """``vidiplug people``: list identities, or rename / suppress / unsuppress / remove one."""
+    with IdentityStore(args.store) as store:
+        if args.rename:
+            identity = store.rename(args.rename[0], args.rename[1])
+            print(f"{args.rename[0]} is now {identity.name!r} ({identity.id})", file=sys.stderr)
+            return 0
+        if args.suppress or args.unsuppress:
+            target = args.suppress or args.unsuppress
+            store.set_suppressed(target, bool(args.suppress))
+            print(f"{target} {'suppressed' if args.suppress else 'restored'}", file=sys.stderr)
+            return 0
+        if args.remove:
+            store.remove(args.remove)
+            print(f"{args.remove} removed", file=sys.stderr)
+            return 0
+        summaries = store.summaries()
+    if args.format == "json":
+        print(json.dumps([
+            {"id": s.identity.id, "name": s.identity.name, "kind": s.identity.kind.value,
+             "suppressed": s.identity.suppressed, "vectors": s.vector_counts, "created": s.created_at}
+            for s in summaries
+        ], indent=2, ensure_ascii=False))
+        return 0
+    if not summaries:
+        print(f"no identities in {args.store}")
+    for s in summaries:
+        vectors = ", ".join(f"{n} {key.split('/')[0]}" for key, n in s.vector_counts.items()) or "no vectors"
+        flag = " [suppressed]" if s.identity.suppressed else ""
+        print(f"{s.identity.id}  {s.identity.kind.value:7}  {s.identity.name or '-'}  ({vectors}){flag}")
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """``vidiplug models``: what is installed, and how to install an insightface pack."""
+    from vidiplug.engine.models import default_models_root, dlib_models_available, install_instructions, list_installed_packs
+
+    root = args.models_root or default_models_root()
+    print(f"dlib engine: {'installed (face_recognition_models)' if dlib_models_available() else 'NOT installed'}")
+    packs = list_installed_packs(root)
+    if packs:
+        for pack in packs:
+            print(f"insightface pack: {pack}")
+    else:
+        print(f"insightface packs: none under {root}")
+    print()
+    print(install_instructions(root))
+    return 0
+
+
+__all__ = ["run_analyze", "run_enroll", "run_people", "run_models", "VidiplugError"]

@@ -1,0 +1,191 @@
+"""DlibEngine: dlib's HOG (or CNN) detector, 5-point alignment and the 128-D ResNet.
+
+The weights ship in the ``face_recognition_models`` package, so this engine works right
+after install with no download. Imports nothing above engine/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise
+from vidiplug.errors import EngineError, ModelNotFound
+
+log = logging.getLogger("vidiplug.engine")
+
+HOG_WINDOW_PX = 80  # dlib's frontal HOG detector scans an 80x80 window
+CHIP_SIZE_PX = 150  # dlib's ResNet takes 150x150 aligned chips
+
+
+def _model_files() -> dict[str, Path]:
+    try:
+        import face_recognition_models as frm
+    except ImportError as exc:
+        raise ModelNotFound(
+            "dlib engine: the face_recognition_models package is not installed; "
+            "run `pip install face_recognition_models`"
+        ) from exc
+    files = {
+        "shape": Path(frm.pose_predictor_five_point_model_location()),
+        "resnet": Path(frm.face_recognition_model_location()),
+        "cnn": Path(frm.cnn_face_detector_model_location()),
+    }
+    for role in ("shape", "resnet"):
+        if not files[role].is_file():
+            raise ModelNotFound(f"dlib engine: {files[role]} is missing; reinstall face_recognition_models")
+    return files
+
+
+def _digest(paths: Sequence[Path]) -> str:
+    sha = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+    return sha.hexdigest()[:12]
+
+
+class DlibEngine:
+    """Face engine on dlib.
+
+    ``detector`` is "hog" (fast, frontal faces) or "cnn" (dlib's MMOD CNN: finds rotated
+    and smaller faces, about 10-50x slower on CPU). ``detect_size_px`` bounds the work per
+    frame: the frame is scaled (and upsampled up to 2x) so that its long side is at most
+    this many pixels, which makes the smallest face found about
+    80 * long_side / detect_size_px pixels (40 px in a 640x360 frame at the default 1280).
+    Raise it to find smaller faces, at quadratic cost. ``det_thresh`` in [0, 1] is the
+    detection confidence a face needs (0.5 = dlib's own default threshold).
+    """
+
+    def __init__(self, *, detector: str = "hog", detect_size_px: int = 1280, det_thresh: float = 0.5) -> None:
+        try:
+            import dlib
+        except ImportError as exc:
+            raise EngineError("dlib engine: dlib is not installed; run `pip install dlib-bin`") from exc
+        if detector not in ("hog", "cnn"):
+            raise EngineError(f"dlib engine: unknown detector {detector!r} (use hog or cnn)")
+        if not 0.0 < det_thresh < 1.0:
+            raise EngineError(f"dlib engine: det_thresh {det_thresh} must be between 0 and 1")
+        files = _model_files()
+        self._dlib: Any = dlib
+        self._kind = detector
+        self._detect_size_px = max(160, int(detect_size_px))
+        # HOG/MMOD scores are margins around 0; map the [0, 1] threshold onto that scale.
+        self._adjust = math.log(det_thresh / (1.0 - det_thresh)) / 2.0
+        self._files = files
+        # dlib's detectors and predictors are not safe to share between threads (shared
+        # scratch buffers: concurrent calls gave different boxes and crashed), so each
+        # thread that uses the engine gets its own set, built on first use.
+        self._local = threading.local()
+        self._models()
+        self.info = EngineInfo(
+            name="dlib",
+            model=f"{detector}+{files['resnet'].name}",
+            version=_digest([files["resnet"]]),
+            dim=128,
+        )
+        self.providers: tuple[str, ...] = ("dlib-cpu",)
+        log.info("dlib engine ready: detector=%s model=%s version=%s", detector, self.info.model, self.info.version)
+
+    def _models(self) -> Any:
+        models = getattr(self._local, "models", None)
+        if models is None:
+            dlib = self._dlib
+            models = SimpleNamespace(
+                shape=dlib.shape_predictor(str(self._files["shape"])),
+                resnet=dlib.face_recognition_model_v1(str(self._files["resnet"])),
+                detector=(
+                    dlib.cnn_face_detection_model_v1(str(self._files["cnn"]))
+                    if self._kind == "cnn"
+                    else dlib.get_frontal_face_detector()
+                ),
+            )
+            self._local.models = models
+        return models
+
+    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
+        """Faces in an RGB uint8 image (H, W, 3), boxes in that image's pixels."""
+        return self._detect_once(np.ascontiguousarray(image))
+
+    def _detect_once(self, image: NDArray[np.uint8]) -> list[Detection]:
+        height, width = image.shape[:2]
+        effective = min(2.0, self._detect_size_px / max(height, width))
+        upsample = 1 if effective > 1.0 else 0
+        scale = effective / 2.0 if upsample else effective
+        work = _resize(image, scale) if abs(scale - 1.0) > 1e-3 else image
+        models = self._models()
+        boxes: list[tuple[float, float, float, float, float]] = []
+        if self._kind == "cnn":
+            for hit in models.detector(work, upsample):
+                score = float(hit.confidence)
+                if score >= self._adjust:
+                    rect = hit.rect
+                    boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), score))
+        else:
+            rects, scores, _ = models.detector.run(work, upsample, self._adjust)
+            for rect, score in zip(rects, scores):
+                boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), float(score)))
+        found = []
+        for x1, y1, x2, y2, score in boxes:
+            box = Box(x1 / scale, y1 / scale, (x2 + 1) / scale, (y2 + 1) / scale).clipped(width, height)
+            if box.width < 2 or box.height < 2:
+                continue
+            shape = models.shape(image, self._rect(box))
+            found.append(Detection(box, _five_points(shape), _score_to_confidence(score)))
+        return found
+
+    def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
+        """128-D unit vectors, one row per detection (dlib ResNet on a 5-point aligned chip)."""
+        if not found:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        image = np.ascontiguousarray(image)
+        models = self._models()
+        rows = []
+        for det in found:
+            shape = models.shape(image, self._rect(det.box))
+            try:
+                chip = self._dlib.get_face_chip(image, shape, CHIP_SIZE_PX, 0.25)
+                rows.append(np.asarray(models.resnet.compute_face_descriptor(chip), dtype=np.float32))
+            except RuntimeError as exc:
+                raise EngineError(f"dlib engine: embedding failed ({exc})") from exc
+        return l2_normalise(np.stack(rows))
+
+    def _rect(self, box: Box) -> Any:
+        return self._dlib.rectangle(int(round(box.x1)), int(round(box.y1)), int(round(box.x2)) - 1, int(round(box.y2)) - 1)
+
+
+def _score_to_confidence(score: float) -> float:
+    return float(1.0 / (1.0 + math.exp(-2.0 * score)))
+
+
+def _five_points(shape: Any) -> NDArray[np.float32]:
+    """dlib's 5 points (two corners per eye, nose base) as our (5, 2) order.
+
+    Eyes become corner midpoints (image-left eye first); dlib has no mouth corners, so
+    they are placed below the nose from the eye geometry, as an estimate.
+    """
+    pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float32)
+    left_eye = (pts[2] + pts[3]) / 2.0
+    right_eye = (pts[0] + pts[1]) / 2.0
+    nose = pts[4]
+    across = right_eye - left_eye
+    down = np.array([-across[1], across[0]], dtype=np.float32)
+    mouth_mid = nose + 0.45 * down
+    return np.stack([left_eye, right_eye, nose, mouth_mid - 0.4 * across, mouth_mid + 0.4 * across]).astype(np.float32)
+
+
+def _resize(image: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    size = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
+    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))

@@ -1,0 +1,64 @@
+"""Who is who: track-level voting and same-frame exclusivity.
+
+Pure numpy on plain arrays; no engine or media needed.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def vote(face_confidence: NDArray[np.float32]) -> NDArray[np.float32]:
+    """A track's confidence per identity from its faces' confidences, shape (F, K) → (K,).
+
+    Each face votes with its calibrated confidence; the track's score is the mean of its
+    better half of faces (a few profile or blurred frames do not outvote the rest, and a
+    single lucky frame does not win alone).
+    """
+    conf = np.asarray(face_confidence, np.float32)
+    if conf.ndim != 2 or conf.shape[0] == 0:
+        return np.zeros((conf.shape[-1] if conf.ndim == 2 else 0,), np.float32)
+    keep = max(1, (conf.shape[0] + 1) // 2)
+    top = -np.sort(-conf, axis=0)[:keep]
+    return top.mean(axis=0).astype(np.float32)
+
+
+def assign_exclusive(
+    scores: NDArray[np.float32],
+    conflicts: Sequence[tuple[int, int]],
+    threshold: float,
+) -> list[int | None]:
+    """Give each track at most one identity so that co-visible tracks never share one.
+
+    ``scores`` is (T, K) track-vs-identity confidence; ``conflicts`` lists pairs of
+    tracks seen in the same frame. Pairs are taken best first (a global greedy
+    assignment) and a pair is refused when the track is taken, the score is below
+    ``threshold``, or a conflicting track already holds that identity; a refused track
+    falls back to its next best identity. Returns the identity index per track, or None.
+    This is what stops two look-alike relatives in one shot both being named after
+    whichever of them the gallery knows best.
+    """
+    scores = np.asarray(scores, np.float32)
+    tracks = scores.shape[0]
+    result: list[int | None] = [None] * tracks
+    if tracks == 0 or scores.shape[1] == 0:
+        return result
+    neighbours: list[set[int]] = [set() for _ in range(tracks)]
+    for a, b in conflicts:
+        if a != b:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    flat = np.argsort(-scores, axis=None, kind="stable")
+    for position in flat:
+        track, ident = divmod(int(position), scores.shape[1])
+        if scores[track, ident] < threshold:
+            break
+        if result[track] is not None:
+            continue
+        if any(result[other] == ident for other in neighbours[track]):
+            continue
+        result[track] = ident
+    return result

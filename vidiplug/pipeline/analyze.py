@@ -1,0 +1,119 @@
+"""analyze_media: a media file + a gallery → who appears when (the CLI's and the service's core).
+
+Decodes only sampled frames, detects in parallel threads, embeds only faces whose track
+cannot vouch for them, then identifies whole tracks (identify.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vidiplug.engine.base import Detection, Engine
+from vidiplug.identity.gallery import Gallery
+from vidiplug.identity.quality import face_quality
+from vidiplug.identity.store import IdentityStore
+from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
+from vidiplug.pipeline.identify import identify_tracks
+from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.pipeline.tracking import Observation, Tracker, scene_changed, tiny_grey
+
+ProgressCallback = Callable[[float], None]
+CROP_MARGIN = 0.12  # thumbnails are tight crops with a small margin around the detected box
+
+
+def analyze_media(
+    path: Path,
+    engine: Engine,
+    gallery: Gallery | None = None,
+    params: AnalyzeParams | None = None,
+    *,
+    store: IdentityStore | None = None,
+    progress: ProgressCallback | None = None,
+) -> AnalysisResult:
+    """Find, track and identify every face in a video or image.
+
+    ``gallery`` holds the identities to match (known people and, from a store, stored
+    unknown fingerprints); it must be in ``engine.info``'s vector space. With ``store``,
+    new unknown fingerprints are saved there (with thumbnail and representative vectors)
+    and matched ones are enriched. ``progress`` is called with the media time reached (s).
+    Raises MediaError naming the file when it cannot be read.
+    """
+    params = params or AnalyzeParams()
+    gallery = gallery if gallery is not None else Gallery(engine.info)
+    if gallery.info.key != engine.info.key:
+        raise ValueError(f"gallery vectors come from {gallery.info.key}, engine is {engine.info.key}")
+    started = time.perf_counter()
+    info = probe_media(path)
+    tracker = Tracker(engine.info.name)
+    stats = DecodeStats()
+    counters = {"frames": 0, "embedded": 0}
+    previous_grey: list[NDArray[np.uint8] | None] = [None]
+
+    def handle(frame: Frame, found: list[Detection]) -> None:
+        counters["frames"] += 1
+        faces = [d for d in found if min(d.box.width, d.box.height) >= params.min_face_px]
+        grey = tiny_grey(frame.image)
+        cut = scene_changed(previous_grey[0], grey)
+        previous_grey[0] = grey
+        links = tracker.link(frame.index, [d.box for d in faces])
+        need = [tracker.needs_embedding(frame.index, d.box, link, cut) for d, link in zip(faces, links)]
+        to_embed = [d for d, n in zip(faces, need) if n]
+        vectors = iter(engine.embed(frame.image, to_embed)) if to_embed else iter(())
+        counters["embedded"] += len(to_embed)
+        observations, crops = [], []
+        for det, needed in zip(faces, need):
+            quality = face_quality(frame.image, det)
+            observations.append(Observation(
+                frame.index, frame.time_s, det.box, det.score, quality, next(vectors) if needed else None
+            ))
+            crops.append(tight_crop(frame.image, det))
+        tracker.add(frame.index, frame.time_s, observations, links, crops)
+        if progress is not None:
+            progress(frame.time_s)
+
+    frames = iter_media_frames(path, info, params.interval_s, stats)
+    with ThreadPoolExecutor(max_workers=params.workers, thread_name_prefix="detect") as pool:
+        pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
+        try:
+            for frame in frames:
+                pending.append((frame, pool.submit(engine.detect, frame.image)))
+                while len(pending) > params.workers + 1:
+                    done_frame, future = pending.popleft()
+                    handle(done_frame, future.result())
+            while pending:
+                done_frame, future = pending.popleft()
+                handle(done_frame, future.result())
+        finally:
+            for _, future in pending:
+                future.cancel()
+    people = identify_tracks(tracker, gallery, params, info.duration_s, store=store, engine_info=engine.info)
+    return AnalysisResult(
+        media=info,
+        engine=engine.info,
+        providers=tuple(engine.providers),
+        interval_s=params.interval_s,
+        frames_analyzed=counters["frames"],
+        faces_embedded=counters["embedded"],
+        people=tuple(people),
+        analyzed_at=datetime.now(timezone.utc),
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def tight_crop(image: NDArray[np.uint8], det: Detection, margin: float = CROP_MARGIN) -> NDArray[np.uint8]:
+    """The face's box grown by ``margin`` of its size on each side, clipped to the image (a copy)."""
+    height, width = image.shape[:2]
+    box = det.box
+    dx, dy = box.width * margin, box.height * margin
+    x1, y1 = max(0, int(box.x1 - dx)), max(0, int(box.y1 - dy))
+    x2, y2 = min(width, int(box.x2 + dx + 0.5)), min(height, int(box.y2 + dy + 0.5))
+    return image[y1:y2, x1:x2].copy()

@@ -1,0 +1,130 @@
+"""Enrolment: photos of a person → quality-checked embeddings in a gallery or the store.
+
+Also builds a gallery from a folder with one sub-folder per person (``gallery/Name/*.jpg``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vidiplug.engine.base import Engine
+from vidiplug.errors import MediaError
+from vidiplug.identity.gallery import Gallery, Identity, IdentityKind, id_for_name
+from vidiplug.identity.quality import face_quality
+from vidiplug.identity.store import IdentityStore
+from vidiplug.media import load_image
+from vidiplug.media.probe import IMAGE_SUFFIXES
+
+log = logging.getLogger("vidiplug.enroll")
+
+
+@dataclass(frozen=True, eq=False)
+class EnrolmentFace:
+    """The one usable face of a training image: its embedding (dim,) and quality in [0, 1]."""
+
+    embedding: NDArray[np.float32]
+    quality: float
+
+
+@dataclass(frozen=True)
+class EnrolOutcome:
+    """What happened to one image: accepted, or rejected with a one-line reason."""
+
+    source: str
+    accepted: bool
+    reason: str | None = None
+    quality: float = 0.0
+
+
+class ImageRejected(Exception):
+    """A training image holds no usable face; ``str`` is the reason."""
+
+
+def face_for_enrolment(
+    image: NDArray[np.uint8], engine: Engine, *, min_face_px: int = 24, min_quality: float = 0.0
+) -> EnrolmentFace:
+    """Embed the single face of a training image; raise ImageRejected saying why not.
+
+    Tight face crops work: the engine pads small images that show no face and retries.
+    Rejects images with no face, with several faces (ambiguous: whose name is it?), with
+    a face under ``min_face_px`` pixels, or with quality under ``min_quality``.
+    """
+    found = engine.detect(image)
+    if not found:
+        raise ImageRejected("no face found")
+    if len(found) > 1:
+        areas = sorted((d.box.area for d in found), reverse=True)
+        if areas[1] > 0.25 * areas[0]:
+            raise ImageRejected(f"{len(found)} faces found; a training image must show one person")
+    det = max(found, key=lambda d: d.box.area)
+    if min(det.box.width, det.box.height) < min_face_px:
+        raise ImageRejected(f"face is {det.box.height:.0f} px, smaller than {min_face_px} px")
+    quality = face_quality(image, det)
+    if quality < min_quality:
+        raise ImageRejected(f"face quality {quality:.2f} is below {min_quality:.2f} (small or blurred)")
+    return EnrolmentFace(engine.embed(image, [det])[0], quality)
+
+
+def source_key(path: Path) -> str:
+    """A key for an image's content (sha256 prefix), so re-enrolling the same file is a no-op."""
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+
+
+def enroll_images(
+    name: str, paths: list[Path], engine: Engine, store: IdentityStore, *, min_quality: float = 0.0
+) -> list[EnrolOutcome]:
+    """Add every usable face in ``paths`` to the person ``name`` in ``store``.
+
+    Images already enrolled for this engine (same content) are skipped as accepted.
+    Unreadable images and rejected faces are reported per image, never raised.
+    """
+    person = store.person(name)
+    outcomes = []
+    for path in paths:
+        try:
+            key = source_key(path)
+            if store.has_source(engine.info, key):
+                outcomes.append(EnrolOutcome(str(path), True, "already enrolled"))
+                continue
+            face = face_for_enrolment(load_image(path), engine, min_quality=min_quality)
+        except (MediaError, OSError) as exc:
+            outcomes.append(EnrolOutcome(str(path), False, str(exc)))
+            continue
+        except ImageRejected as exc:
+            outcomes.append(EnrolOutcome(str(path), False, str(exc)))
+            continue
+        store.add_vectors(person.id, engine.info, face.embedding[None, :], [face.quality], source=key)
+        outcomes.append(EnrolOutcome(str(path), True, None, face.quality))
+    return outcomes
+
+
+def load_folder_gallery(folder: Path, engine: Engine, into: Gallery | None = None) -> Gallery:
+    """A Gallery from ``folder/<Person Name>/*.jpg`` (one sub-folder per person).
+
+    Each person gets a stable id derived from the name. Images without a usable face are
+    logged and skipped. Raises MediaError when ``folder`` is not a directory.
+    """
+    if not folder.is_dir():
+        raise MediaError(str(folder), "gallery is not a folder")
+    gallery = into if into is not None else Gallery(engine.info)
+    for person_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        name = person_dir.name
+        rows = []
+        for image_path in sorted(person_dir.iterdir()):
+            if image_path.suffix.lower() not in IMAGE_SUFFIXES:
+                continue
+            try:
+                rows.append(face_for_enrolment(load_image(image_path), engine).embedding)
+            except (MediaError, ImageRejected) as exc:
+                log.warning("gallery image skipped: %s: %s", image_path, exc)
+        if rows:
+            gallery.add(Identity(id_for_name(name), name, IdentityKind.KNOWN), np.stack(rows))
+        else:
+            log.warning("gallery person %r has no usable image", name)
+    return gallery

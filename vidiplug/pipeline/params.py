@@ -1,0 +1,44 @@
+"""AnalyzeParams: the knobs of one analysis, with their defaults (defined once, here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnalyzeParams:
+    """How to analyse one media file.
+
+    ``interval_s``: seconds between sampled frames (smaller finds short appearances, costs
+    more). ``threshold``: recognition confidence in [0, 1] needed to name a known person or
+    reuse a stored fingerprint (0.5 = the engine's usual decision point; raise to avoid
+    false names, lower to name more faces). ``min_face_px``: faces smaller than this
+    (shorter box side, pixels) are ignored. ``max_span_s``: split appearances longer than
+    this (0 = never). ``import_unknowns``: create fingerprints for faces matching nobody.
+    ``cluster_threshold``: confidence at which two unknown tracks are one person.
+    ``keep_vectors``: representative embeddings kept per unknown fingerprint.
+    ``workers``: threads detecting faces in parallel.
+    """
+
+    interval_s: float = 1.0
+    threshold: float = 0.5
+    min_face_px: int = 24
+    max_span_s: float = 0.0
+    import_unknowns: bool = True
+    cluster_threshold: float = 0.5
+    keep_vectors: int = 8
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.interval_s > 0:
+            raise ValueError(f"interval must be positive, got {self.interval_s}")
+        for name in ("threshold", "cluster_threshold"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.min_face_px < 1:
+            raise ValueError(f"min_face_px must be at least 1, got {self.min_face_px}")
+        if self.max_span_s < 0:
+            raise ValueError(f"max_span_s must not be negative, got {self.max_span_s}")
+        if self.workers < 1 or self.keep_vectors < 1:
+            raise ValueError("workers and keep_vectors must be at least 1")
