@@ -173,12 +173,19 @@ def _to_rgb(frame: av.VideoFrame, rotation_deg: int, path: Path) -> NDArray[np.u
     if frame.width > MAX_FRAME_SIDE_PX or frame.height > MAX_FRAME_SIDE_PX:
         raise MediaError(str(path), f"frame size {frame.width}x{frame.height} exceeds {MAX_FRAME_SIDE_PX} px")
     image = frame.to_ndarray(format="rgb24")
+    # PyAV >= 14 reads the display matrix per frame (counter-clockwise degrees).
     rotation = getattr(frame, "rotation", None)
     degrees = (-int(rotation)) % 360 if rotation else rotation_deg
-    if degrees:
-        # np.rot90 turns counter-clockwise; a clockwise display rotation is k = -deg/90.
-        image = np.ascontiguousarray(np.rot90(image, k=-(degrees // 90)))
-    return image
+    return upright(image, degrees)
+
+
+def upright(image: NDArray[np.uint8], clockwise_deg: int) -> NDArray[np.uint8]:
+    """``image`` turned ``clockwise_deg`` (a multiple of 90) clockwise, as displayed."""
+    quarter_turns = (clockwise_deg // 90) % 4
+    if not quarter_turns:
+        return image
+    # np.rot90 turns counter-clockwise, so a clockwise turn is a negative k.
+    return np.ascontiguousarray(np.rot90(image, k=-quarter_turns))
 
 
 def _time_base(stream: av.video.stream.VideoStream) -> Fraction:

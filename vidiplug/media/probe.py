@@ -91,10 +91,11 @@ def probe_video(path: Path) -> MediaInfo:
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
             fps = float(rate) if rate else 0.0
-            if stream.duration is not None and stream.time_base is not None:
-                duration_s = float(stream.duration * stream.time_base)
-            elif container.duration is not None:
+            # The container's duration is what players show (audio may outlast the video).
+            if container.duration is not None:
                 duration_s = container.duration / av.time_base
+            elif stream.duration is not None and stream.time_base is not None:
+                duration_s = float(stream.duration * stream.time_base)
             else:
                 duration_s = 0.0
             width = stream.codec_context.width

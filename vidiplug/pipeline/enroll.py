@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from vidiplug.engine.base import Engine
+from vidiplug.engine.base import Box, Detection, Engine
 from vidiplug.errors import MediaError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind, id_for_name
 from vidiplug.identity.quality import face_quality
@@ -22,6 +22,7 @@ from vidiplug.media import load_image
 from vidiplug.media.probe import IMAGE_SUFFIXES
 
 log = logging.getLogger("vidiplug.enroll")
+PAD_RATIO = 0.5  # border (fraction of the crop's size) given to tight crops that show no face
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +58,8 @@ def face_for_enrolment(
     """
     found = engine.detect(image)
     if not found:
+        found = _detect_padded(image, engine)
+    if not found:
         raise ImageRejected("no face found")
     if len(found) > 1:
         areas = sorted((d.box.area for d in found), reverse=True)
@@ -69,6 +72,22 @@ def face_for_enrolment(
     if quality < min_quality:
         raise ImageRejected(f"face quality {quality:.2f} is below {min_quality:.2f} (small or blurred)")
     return EnrolmentFace(engine.embed(image, [det])[0], quality)
+
+
+def _detect_padded(image: NDArray[np.uint8], engine: Engine) -> list[Detection]:
+    """Detect on a copy with a mirrored border (tight crops leave detectors no context)."""
+    height, width = image.shape[:2]
+    pad_y, pad_x = int(height * PAD_RATIO), int(width * PAD_RATIO)
+    padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
+    shift = np.array([pad_x, pad_y], np.float32)
+    result = []
+    for det in engine.detect(padded):
+        centre_x, centre_y = (det.box.x1 + det.box.x2) / 2 - pad_x, (det.box.y1 + det.box.y2) / 2 - pad_y
+        if not (0 <= centre_x < width and 0 <= centre_y < height):
+            continue  # a reflection of the face in the border, not the face
+        box = Box(det.box.x1 - pad_x, det.box.y1 - pad_y, det.box.x2 - pad_x, det.box.y2 - pad_y)
+        result.append(Detection(box, (det.landmarks - shift).astype(np.float32), det.score))
+    return result
 
 
 def source_key(path: Path) -> str:

@@ -164,7 +164,8 @@ class Tracker:
         for ids in self.frames.values():
             for a in range(len(ids)):
                 for b in range(a + 1, len(ids)):
-                    pairs.add((position[ids[a]], position[ids[b]]))
+                    first, second = sorted((position[ids[a]], position[ids[b]]))
+                    pairs.add((first, second))
         return sorted(pairs)
 
 

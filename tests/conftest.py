@@ -1,0 +1,45 @@
+"""Shared fixtures: the shared real-data folder and one dlib engine per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vidiplug.engine.dlib import DlibEngine
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """../shared/data beside the repository (the MANIFEST lists who appears where)."""
+    if not (DATA / "MANIFEST.md").is_file():
+        pytest.fail(f"shared test data not found at {DATA}")
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def dlib_engine() -> DlibEngine:
+    """The offline engine that works right after install."""
+    return DlibEngine()
+
+
+@pytest.fixture
+def hamilton_clip(data_dir: Path) -> Path:
+    """10 s, 640x360: Lin-Manuel Miranda on screen ~3.5-8.0 s (MANIFEST)."""
+    return data_dir / "face_recognition/examples/short_hamilton_clip.mp4"
+
+
+@pytest.fixture
+def hamilton_gallery(tmp_path: Path, data_dir: Path) -> Path:
+    """A folder gallery with the clip's reference photos (Lin-Manuel Miranda, Alex Lacamoire)."""
+    root = tmp_path / "gallery"
+    for name, rel in [
+        ("Lin-Manuel Miranda", "face_recognition/examples/lin-manuel-miranda.png"),
+        ("Alex Lacamoire", "face_recognition/examples/alex-lacamoire.png"),
+    ]:
+        (root / name).mkdir(parents=True)
+        (root / name / Path(rel).name).symlink_to(data_dir / rel)
+    return root

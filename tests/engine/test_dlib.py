@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidiplug.engine.dlib import DlibEngine
+from vidiplug.identity.calibration import to_confidence
+from vidiplug.media import load_image
+from vidiplug.pipeline.enroll import face_for_enrolment
+
+
+def _embedding(engine: DlibEngine, path: Path) -> np.ndarray:
+    return face_for_enrolment(load_image(path), engine).embedding
+
+
+def test_engine_info_is_stamped(dlib_engine: DlibEngine) -> None:
+    info = dlib_engine.info
+
+    assert (info.name, info.dim) == ("dlib", 128)
+    assert len(info.version) == 12 and "hog" in info.model
+
+
+def test_detects_one_face_with_box_and_landmarks(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    image = load_image(data_dir / "face_recognition/examples/obama.jpg")
+
+    found = dlib_engine.detect(image)
+
+    assert len(found) == 1
+    face = found[0]
+    assert 250 < face.box.width < 500 and 0.5 < face.score <= 1.0
+    assert face.landmarks.shape == (5, 2) and face.landmarks.dtype == np.float32
+    left_eye, right_eye = face.landmarks[0], face.landmarks[1]
+    assert left_eye[0] < right_eye[0]
+    assert face.box.x1 < left_eye[0] < face.box.x2 and face.box.y1 < left_eye[1] < face.box.y2
+
+
+def test_embeddings_are_unit_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    image = load_image(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg")
+
+    vectors = dlib_engine.embed(image, dlib_engine.detect(image))
+
+    assert vectors.shape == (2, 128)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_two_photos_of_the_same_person_match(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    a = _embedding(dlib_engine, data_dir / "face_recognition/examples/obama.jpg")
+    b = _embedding(dlib_engine, data_dir / "face_recognition/examples/obama2.jpg")
+
+    confidence = float(to_confidence(np.array([a @ b]), "dlib")[0])
+
+    assert confidence > 0.8
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("face_recognition/examples/obama.jpg", "face_recognition/examples/biden.jpg"),
+        ("face_recognition/examples/lin-manuel-miranda.png", "face_recognition/examples/alex-lacamoire.png"),
+        ("dlib/examples/johns/John_Salley/000179_02159509.jpg", "dlib/examples/johns/John_Savage/000264_01099001.jpg"),
+    ],
+)
+def test_two_different_people_are_separated(dlib_engine: DlibEngine, data_dir: Path, first: str, second: str) -> None:
+    a = _embedding(dlib_engine, data_dir / first)
+    b = _embedding(dlib_engine, data_dir / second)
+
+    confidence = float(to_confidence(np.array([a @ b]), "dlib")[0])
+
+    assert confidence < 0.5
+
+
+def test_tight_face_crop_can_be_enrolled(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    image = load_image(data_dir / "face_recognition/examples/obama.jpg")
+    box = dlib_engine.detect(image)[0].box
+    crop = np.ascontiguousarray(image[int(box.y1) : int(box.y2), int(box.x1) : int(box.x2)])
+    reference = _embedding(dlib_engine, data_dir / "face_recognition/examples/obama2.jpg")
+
+    face = face_for_enrolment(crop, dlib_engine)
+
+    assert float(to_confidence(np.array([face.embedding @ reference]), "dlib")[0]) > 0.6
+
+
+def test_parallel_detection_gives_the_same_boxes(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    image = load_image(data_dir / "face_recognition/examples/knn_examples/test/obama_and_biden.jpg")
+    expected = [d.box for d in dlib_engine.detect(image)]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda _: [d.box for d in dlib_engine.detect(image)], range(6)))
+
+    assert all(r == expected for r in results)
+
+
+def test_small_tight_crop_is_enrolled_by_padding(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    # The unknown-face items vidiplug creates are tight crops; operators train on them.
+    image = load_image(data_dir / "face_recognition/examples/obama_small.jpg")
+    box = dlib_engine.detect(image)[0].box
+    crop = np.ascontiguousarray(image[int(box.y1) + 16 : int(box.y2) - 8, int(box.x1) + 16 : int(box.x2) - 16])
+    reference = _embedding(dlib_engine, data_dir / "face_recognition/examples/obama2.jpg")
+
+    assert dlib_engine.detect(crop) == []
+    face = face_for_enrolment(crop, dlib_engine)
+
+    assert float(to_confidence(np.array([face.embedding @ reference]), "dlib")[0]) > 0.5

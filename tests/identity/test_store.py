@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vidiplug.engine.base import EngineInfo, l2_normalise
+from vidiplug.errors import StoreError
+from vidiplug.identity.gallery import IdentityKind
+from vidiplug.identity.store import IdentityStore
+
+DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4)
+OTHER = EngineInfo("insightface", "det+rec", "v9", 4)
+
+
+def _vec(*values: float) -> np.ndarray:
+    return l2_normalise(np.array([values], np.float32))
+
+
+def test_vectors_of_another_engine_are_never_loaded(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        person = store.person("Ada")
+        store.add_vectors(person.id, DLIB, _vec(1, 0, 0, 0), [0.9])
+        store.add_vectors(person.id, OTHER, _vec(0, 1, 0, 0), [0.9])
+
+        gallery = store.load_gallery(DLIB)
+
+    assert gallery.vectors.shape == (1, 4) and np.allclose(gallery.vectors[0], [1, 0, 0, 0])
+
+
+def test_store_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with IdentityStore(path) as store:
+        unknown = store.create_unknown(DLIB, _vec(1, 1, 0, 0), [0.5], b"jpeg")
+
+    with IdentityStore(path) as store:
+        again = store.get(unknown.id)
+        thumb = store.thumbnail(unknown.id)
+
+    assert again.kind is IdentityKind.UNKNOWN and thumb == b"jpeg"
+
+
+def test_suppressed_fingerprint_is_loaded_with_its_flag(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        unknown = store.create_unknown(DLIB, _vec(1, 1, 0, 0), [0.5], None)
+        store.set_suppressed(unknown.id)
+
+        gallery = store.load_gallery(DLIB)
+
+    assert gallery.identities[0].suppressed
+
+
+def test_renaming_to_an_existing_name_merges_vectors(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        person = store.person("Grace")
+        store.add_vectors(person.id, DLIB, _vec(1, 0, 0, 0), [0.9])
+        unknown = store.create_unknown(DLIB, _vec(0, 1, 0, 0), [0.5], None)
+
+        survivor = store.rename(unknown.id, "Grace")
+        gallery = store.load_gallery(DLIB)
+
+        assert survivor.id == person.id
+        assert len(gallery) == 1 and gallery.vectors.shape == (2, 4)
+        with pytest.raises(StoreError):
+            store.get(unknown.id)
+
+
+def test_keep_best_caps_vectors_by_quality(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        unknown = store.create_unknown(DLIB, _vec(1, 0, 0, 0), [0.1], None)
+        store.add_vectors(unknown.id, DLIB, np.vstack([_vec(0, 1, 0, 0), _vec(0, 0, 1, 0)]), [0.9, 0.5], keep_best=2)
+
+        gallery = store.load_gallery(DLIB)
+
+    assert gallery.vectors.shape == (2, 4)
+    assert not any(np.allclose(row, [1, 0, 0, 0]) for row in gallery.vectors)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\x00b", "x" * 300])
+def test_bad_names_are_refused(tmp_path: Path, name: str) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store, pytest.raises(StoreError):
+        store.person(name)
+
+
+def test_hostile_name_is_stored_verbatim(tmp_path: Path) -> None:
+    name = "Robert'); DROP TABLE identities;--"
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        store.person(name)
+
+        found = store.find_by_name(name)
+
+    assert found is not None and found.name == name
+
+
+def test_unknown_id_is_a_clear_error(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store, pytest.raises(StoreError, match="no identity 'nope'"):
+        store.set_suppressed("nope")
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_bytes(b"not sqlite" * 200)
+
+    with pytest.raises(StoreError, match="bogus.sqlite"):
+        IdentityStore(bogus)
