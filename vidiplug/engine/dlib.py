@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import threading
+import queue
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -84,9 +85,11 @@ class DlibEngine:
         self._files = files
         # dlib's detectors and predictors are not safe to share between threads (shared
         # scratch buffers: concurrent calls gave different boxes and crashed), so each
-        # thread that uses the engine gets its own set, built on first use.
-        self._local = threading.local()
-        self._models()
+        # concurrent call borrows its own model set from this pool; sets are built on
+        # demand and kept, so a pool never holds more sets than calls ever overlapped.
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        with self._models():
+            pass
         self.info = EngineInfo(
             name="dlib",
             model=f"{detector}+{files['resnet'].name}",
@@ -96,9 +99,12 @@ class DlibEngine:
         self.providers: tuple[str, ...] = ("dlib-cpu",)
         log.info("dlib engine ready: detector=%s model=%s version=%s", detector, self.info.model, self.info.version)
 
-    def _models(self) -> Any:
-        models = getattr(self._local, "models", None)
-        if models is None:
+    @contextmanager
+    def _models(self) -> Iterator[Any]:
+        """Borrow a model set for the duration of one call (built when none is free)."""
+        try:
+            models = self._idle.get_nowait()
+        except queue.Empty:
             dlib = self._dlib
             models = SimpleNamespace(
                 shape=dlib.shape_predictor(str(self._files["shape"])),
@@ -109,8 +115,10 @@ class DlibEngine:
                     else dlib.get_frontal_face_detector()
                 ),
             )
-            self._local.models = models
-        return models
+        try:
+            yield models
+        finally:
+            self._idle.put(models)
 
     def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
         """Faces in an RGB uint8 image (H, W, 3), boxes in that image's pixels."""
@@ -122,25 +130,25 @@ class DlibEngine:
         upsample = 1 if effective > 1.0 else 0
         scale = effective / 2.0 if upsample else effective
         work = _resize(image, scale) if abs(scale - 1.0) > 1e-3 else image
-        models = self._models()
-        boxes: list[tuple[float, float, float, float, float]] = []
-        if self._kind == "cnn":
-            for hit in models.detector(work, upsample):
-                score = float(hit.confidence)
-                if score >= self._adjust:
-                    rect = hit.rect
-                    boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), score))
-        else:
-            rects, scores, _ = models.detector.run(work, upsample, self._adjust)
-            for rect, score in zip(rects, scores):
-                boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), float(score)))
-        found = []
-        for x1, y1, x2, y2, score in boxes:
-            box = Box(x1 / scale, y1 / scale, (x2 + 1) / scale, (y2 + 1) / scale).clipped(width, height)
-            if box.width < 2 or box.height < 2:
-                continue
-            shape = models.shape(image, self._rect(box))
-            found.append(Detection(box, _five_points(shape), _score_to_confidence(score)))
+        with self._models() as models:
+            boxes: list[tuple[float, float, float, float, float]] = []
+            if self._kind == "cnn":
+                for hit in models.detector(work, upsample):
+                    score = float(hit.confidence)
+                    if score >= self._adjust:
+                        rect = hit.rect
+                        boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), score))
+            else:
+                rects, scores, _ = models.detector.run(work, upsample, self._adjust)
+                for rect, score in zip(rects, scores):
+                    boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), float(score)))
+            found = []
+            for x1, y1, x2, y2, score in boxes:
+                box = Box(x1 / scale, y1 / scale, (x2 + 1) / scale, (y2 + 1) / scale).clipped(width, height)
+                if box.width < 2 or box.height < 2:
+                    continue
+                shape = models.shape(image, self._rect(box))
+                found.append(Detection(box, _five_points(shape), _score_to_confidence(score)))
         return found
 
     def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
@@ -148,15 +156,15 @@ class DlibEngine:
         if not found:
             return np.zeros((0, self.info.dim), dtype=np.float32)
         image = np.ascontiguousarray(image)
-        models = self._models()
         rows = []
-        for det in found:
-            shape = models.shape(image, self._rect(det.box))
-            try:
-                chip = self._dlib.get_face_chip(image, shape, CHIP_SIZE_PX, 0.25)
-                rows.append(np.asarray(models.resnet.compute_face_descriptor(chip), dtype=np.float32))
-            except RuntimeError as exc:
-                raise EngineError(f"dlib engine: embedding failed ({exc})") from exc
+        with self._models() as models:
+            for det in found:
+                shape = models.shape(image, self._rect(det.box))
+                try:
+                    chip = self._dlib.get_face_chip(image, shape, CHIP_SIZE_PX, 0.25)
+                    rows.append(np.asarray(models.resnet.compute_face_descriptor(chip), dtype=np.float32))
+                except RuntimeError as exc:
+                    raise EngineError(f"dlib engine: embedding failed ({exc})") from exc
         return l2_normalise(np.stack(rows))
 
     def _rect(self, box: Box) -> Any:

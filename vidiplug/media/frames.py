@@ -20,6 +20,7 @@ from vidiplug.errors import MediaError
 from vidiplug.media.probe import MediaInfo, check_readable, stream_rotation_deg
 
 MAX_FRAME_SIDE_PX = 16384
+NEAR_TARGET_S = 0.3  # decode every frame from this long before a sampling time
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,6 +116,7 @@ def _decode_samples(
 
         wanted_key = needed_keyframe(0.0)
         drained = False
+        skip_mode = "DEFAULT"
         for packet in container.demux(stream):
             stats.packets += 1
             if packet.size == 0 and packet.pts is None:
@@ -131,6 +133,13 @@ def _decode_samples(
                     decoding_from = packet_s
                 if packet.is_keyframe and packet_s is not None:
                     last_fed_key_s = max(last_fed_key_s, packet_s)
+                # Far from the next sampling time, frames nothing refers to need not be
+                # decoded at all; near it, decode everything so the exact frame is found.
+                near = packet_s is None or packet_s >= target_index * interval_s - NEAR_TARGET_S
+                mode = "DEFAULT" if near else "NONREF"
+                if mode != skip_mode:
+                    stream.codec_context.skip_frame = mode
+                    skip_mode = mode
                 stats.packets_decoded += 1
                 frames = stream.codec_context.decode(packet)
             for frame in frames:

