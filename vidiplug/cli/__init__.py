@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = commands.add_parser("analyze", help="find, track and name the faces in a video or image",
                                   description="Find, track and name the faces in a video or image.")
-    analyze.add_argument("media", type=Path, metavar="MEDIA", help="video or image file")
+    analyze.add_argument("media", metavar="MEDIA",
+                         help="video or image file, or sample:astronaut / sample:astronaut.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
     analyze.add_argument("--store", type=Path, nargs="?", const=default_store_path(), default=None,
                          help="identity store to match against and save new fingerprints to "

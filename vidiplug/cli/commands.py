@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 from vidiplug.engine import Engine, load_engine
 from vidiplug.errors import MediaError, VidiplugError
 from vidiplug.identity.gallery import Gallery
@@ -20,6 +22,15 @@ from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.settings import EngineSettings
+
+
+def resolve_media(text: str) -> Path:
+    """A media path, or the bundled sample file for ``sample:NAME`` (built once in the cache dir)."""
+    from vidiplug.media.samples import is_sample, sample_path
+
+    if is_sample(text):
+        return sample_path(text, Path(user_cache_dir("vidiplug")) / "samples")
+    return Path(text)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
@@ -37,7 +48,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     from vidiplug.render.json_report import render_json_report
     from vidiplug.render.metadata_xml import render_metadata_xml
 
-    media: Path = args.media
+    media = resolve_media(args.media)
     info = probe_media(media)  # fail on a bad file before loading any model
     try:
         params = AnalyzeParams(

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+NS = "http://xml.vidispine.com/schema/vidispine"
+
+
+def vidiplug(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vidiplug", *args], capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["analyze"], ["enroll"], ["people"], ["models"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = vidiplug(*command, "--help")
+
+    assert result.returncode == 0
+    assert "usage: vidiplug" in result.stdout
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01garbage" * 500])
+def test_corrupt_file_gives_one_clear_line_and_exit_2(tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad video.mp4"
+    bad.write_bytes(content)
+
+    result = vidiplug("analyze", str(bad))
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(bad) in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    result = vidiplug("analyze", str(tmp_path / "absent.mov"))
+
+    assert result.returncode == 2 and "absent.mov: no such file" in result.stderr
+
+
+def test_bad_parameter_is_refused_with_its_name(hamilton_clip: Path) -> None:
+    result = vidiplug("analyze", str(hamilton_clip), "--threshold", "1.5")
+
+    assert result.returncode == 2 and "--threshold" in result.stderr
+
+
+def test_json_report_names_the_known_person(hamilton_clip: Path, hamilton_gallery: Path, tmp_path: Path) -> None:
+    result = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery), "--thumbnails", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["media"]["width"] == 640 and report["engine"]["name"] == "dlib"
+    assert report["frames_analyzed"] == 10
+    lin = next(p for p in report["people"] if p["name"] == "Lin-Manuel Miranda")
+    assert lin["known"] is True and lin["fingerprint"] and lin["seen_duration"] > 4
+    assert any(abs(a["start"] - 3.5) <= 1.0 for a in lin["appearances"])
+    assert Path(lin["thumbnail"]).read_bytes()[:2] == b"\xff\xd8"
+    summary = result.stderr.strip().splitlines()[-1]
+    assert "people" in summary and "appearances" in summary and "frames/s" in summary
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_xml_output_is_a_metadata_document(hamilton_clip: Path, hamilton_gallery: Path, tmp_path: Path) -> None:
+    out = tmp_path / "result.xml"
+
+    result = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery), "--format", "xml", "--out", str(out))
+
+    assert result.returncode == 0, result.stderr
+    root = etree.fromstring(out.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))
+    assert root.tag == f"{{{NS}}}MetadataDocument"
+    spans = root.findall(f"{{{NS}}}timespan")
+    assert spans and all("@" in span.get("start", "") for span in spans)
+    values = [v.text for v in root.iter(f"{{{NS}}}value")]
+    assert "Lin-Manuel Miranda" in values and "face" in values
+
+
+def test_enroll_people_and_suppress_through_the_store(data_dir: Path, tmp_path: Path) -> None:
+    store = tmp_path / "ids.sqlite"
+    photos = [data_dir / "face_recognition/examples/obama.jpg", data_dir / "face_recognition/examples/two_people.jpg"]
+
+    enrolled = vidiplug("enroll", "Barack Obama", *map(str, photos), "--store", str(store))
+    listed = json.loads(vidiplug("people", "--store", str(store), "--format", "json").stdout)
+    suppressed = vidiplug("people", "--store", str(store), "--suppress", listed[0]["id"])
+    again = json.loads(vidiplug("people", "--store", str(store), "--format", "json").stdout)
+
+    assert enrolled.returncode == 0
+    assert "rejected" in enrolled.stderr and "2 faces" in enrolled.stderr  # the group photo is refused
+    assert [p["name"] for p in listed] == ["Barack Obama"]
+    assert sum(listed[0]["vectors"].values()) == 1
+    assert suppressed.returncode == 0 and again[0]["suppressed"] is True
+
+
+def test_unknown_id_in_people_is_a_clear_error(tmp_path: Path) -> None:
+    result = vidiplug("people", "--store", str(tmp_path / "s.sqlite"), "--suppress", "no-such-id")
+
+    assert result.returncode == 2 and "no identity 'no-such-id'" in result.stderr
+
+
+def test_models_lists_dlib_and_explains_packs(tmp_path: Path) -> None:
+    result = vidiplug("models", "--models-root", str(tmp_path))
+
+    assert result.returncode == 0
+    assert "dlib engine: installed" in result.stdout and "non-commercial" in result.stdout

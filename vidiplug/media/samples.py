@@ -1,0 +1,80 @@
+"""Sample media that needs no network: built from the public-domain NASA portrait in scikit-image.
+
+``sample:astronaut`` is the portrait (Eileen Collins, NASA) as a PNG; ``sample:astronaut.mp4``
+is an 8-second 25 fps clip: 2 s of an empty dark frame, then the portrait with a slow
+zoom for 4 s, then 2 s empty again — so the face appears at 2.0-6.0 s.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from vidiplug.errors import MediaError
+
+PREFIX = "sample:"
+SAMPLES = ("astronaut", "astronaut.mp4")
+FACE_START_S, FACE_END_S = 2.0, 6.0
+
+
+def is_sample(text: str) -> bool:
+    """True when ``text`` names bundled sample media (``sample:NAME``)."""
+    return text.startswith(PREFIX)
+
+
+def _portrait() -> NDArray[np.uint8]:
+    from skimage import data
+
+    return np.asarray(data.astronaut(), dtype=np.uint8)
+
+
+def sample_path(text: str, cache_dir: Path) -> Path:
+    """The file for ``sample:NAME``, written under ``cache_dir`` on first use."""
+    name = text[len(PREFIX):]
+    if name not in SAMPLES:
+        raise MediaError(text, f"unknown sample; choose one of {', '.join(PREFIX + s for s in SAMPLES)}")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    if name == "astronaut":
+        path = cache_dir / "astronaut.png"
+        if not path.exists():
+            Image.fromarray(_portrait()).save(path)
+        return path
+    path = cache_dir / "astronaut.mp4"
+    if not path.exists():
+        partial = cache_dir / "astronaut.partial.mp4"
+        write_sample_clip(partial)
+        partial.replace(path)
+    return path
+
+
+def write_sample_clip(path: Path, fps: int = 25, duration_s: float = 8.0) -> None:
+    """Encode the sample clip (H.264 when available, else MPEG-4 Part 2) to ``path``."""
+    portrait = Image.fromarray(_portrait())
+    width, height = 640, 360
+    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        total = int(duration_s * fps)
+        for index in range(total):
+            time_s = index / fps
+            canvas = np.full((height, width, 3), 16, np.uint8)
+            if FACE_START_S <= time_s < FACE_END_S:
+                zoom = 1.0 + 0.15 * (time_s - FACE_START_S) / (FACE_END_S - FACE_START_S)
+                side = int(300 * zoom)
+                tile = np.asarray(portrait.resize((side, side)))
+                top = max(0, (height - side) // 2)
+                left = (width - side) // 2
+                visible = tile[: height - top, :]
+                canvas[top : top + visible.shape[0], left : left + side] = visible
+            frame = av.VideoFrame.from_ndarray(canvas, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
