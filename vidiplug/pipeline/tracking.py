@@ -58,7 +58,7 @@ class Track:
 class TrackerSettings:
     """Knobs of the tracker.
 
-    ``link_iou``: box overlap that continues a track from the previous sample.
+    ``link_iou``: box overlap that continues a track seen in the last ``overlap_gap_samples`` samples.
     ``reuse_iou``: overlap above which the face is trusted to be the same person without a
     new embedding (the expensive step), for up to ``refresh_every`` samples in a row.
     ``max_gap_samples``: samples a track may go unseen and still be resumed by embedding.
@@ -70,6 +70,7 @@ class TrackerSettings:
     reuse_iou: float = 0.5
     refresh_every: int = 4
     max_gap_samples: int = 3
+    overlap_gap_samples: int = 2
     relink_confidence: float = 0.5
     split_confidence: float = 0.1
 
@@ -82,14 +83,14 @@ class Tracker:
         self._engine_name = engine_name
         self.tracks: list[Track] = []
         self.frames: dict[int, list[int]] = {}  # frame index → track ids seen in it
-        self._previous_frame = -1
 
     def _recent(self, frame_index: int) -> list[Track]:
         return [t for t in self.tracks if frame_index - t.last.frame_index <= self.settings.max_gap_samples + 1]
 
     def link(self, frame_index: int, boxes: list[Box]) -> list[Track | None]:
         """The track each box continues by overlap with the previous sample (None = new or unsure)."""
-        previous = [t for t in self.tracks if t.last.frame_index == self._previous_frame]
+        # A face the detector missed for one sample can still be continued by overlap.
+        previous = [t for t in self.tracks if 0 < frame_index - t.last.frame_index <= self.settings.overlap_gap_samples]
         links: list[Track | None] = [None] * len(boxes)
         if not previous or not boxes:
             return links
@@ -137,7 +138,6 @@ class Tracker:
                 track.best_crop = crop
             result.append(track)
         self.frames[frame_index] = [t.id for t in result]
-        self._previous_frame = frame_index
         return result
 
     def _resume_lost(self, frame_index: int, observations: list[Observation], assigned: list[Track | None]) -> None:
