@@ -40,15 +40,17 @@ def load_engine(settings: EngineSettings) -> Engine:
         else:
             from vidiplug.engine.insightface import InsightFaceEngine
 
-            return InsightFaceEngine(
+            insight: Engine = InsightFaceEngine(
                 pack_dir=pack_dir,
                 det_thresh=settings.det_thresh,
                 providers=settings.providers or None,
             )
+            return insight
     from vidiplug.engine.dlib import DlibEngine
 
-    return DlibEngine(
+    engine: Engine = DlibEngine(
         detector=settings.dlib_detector,
         detect_size_px=settings.detect_size_px,
         det_thresh=settings.det_thresh,
     )
+    return engine

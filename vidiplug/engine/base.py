@@ -109,4 +109,5 @@ def l2_normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
         arr = arr[None, :]
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (arr / norms).astype(np.float32)
+    result: NDArray[np.float32] = (arr / norms).astype(np.float32)
+    return result

@@ -196,4 +196,4 @@ def _resize(image: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
 
     height, width = image.shape[:2]
     size = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
-    return np.asarray(Image.fromarray(image).resize(size, Image.BILINEAR))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))

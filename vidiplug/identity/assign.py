@@ -23,7 +23,8 @@ def vote(face_confidence: NDArray[np.float32]) -> NDArray[np.float32]:
         return np.zeros((conf.shape[-1] if conf.ndim == 2 else 0,), np.float32)
     keep = max(1, (conf.shape[0] + 1) // 2)
     top = -np.sort(-conf, axis=0)[:keep]
-    return top.mean(axis=0).astype(np.float32)
+    result: NDArray[np.float32] = top.mean(axis=0).astype(np.float32)
+    return result
 
 
 def assign_exclusive(

@@ -28,4 +28,5 @@ def to_confidence(similarity: NDArray[np.floating], engine_name: str) -> NDArray
     """Map cosine similarities to confidences in [0, 1] with the engine's curve."""
     mid, spread = CURVES.get(engine_name, DEFAULT_CURVE)
     z = (np.asarray(similarity, dtype=np.float32) - mid) / spread
-    return (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
+    result: NDArray[np.float32] = (1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))).astype(np.float32)
+    return result

@@ -9,7 +9,7 @@ import bisect
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 import av
 import av.error
@@ -116,7 +116,7 @@ def _decode_samples(
 
         wanted_key = needed_keyframe(0.0)
         drained = False
-        skip_mode = "DEFAULT"
+        skip_mode: Literal["DEFAULT", "NONREF"] = "DEFAULT"
         for packet in container.demux(stream):
             stats.packets += 1
             if packet.size == 0 and packet.pts is None:
@@ -136,7 +136,7 @@ def _decode_samples(
                 # Far from the next sampling time, frames nothing refers to need not be
                 # decoded at all; near it, decode everything so the exact frame is found.
                 near = packet_s is None or packet_s >= target_index * interval_s - NEAR_TARGET_S
-                mode = "DEFAULT" if near else "NONREF"
+                mode: Literal["DEFAULT", "NONREF"] = "DEFAULT" if near else "NONREF"
                 if mode != skip_mode:
                     stream.codec_context.skip_frame = mode
                     skip_mode = mode
@@ -181,7 +181,7 @@ def _next_target(current: int, time_s: float, half_frame_s: float, interval_s: f
 def _to_rgb(frame: av.VideoFrame, rotation_deg: int, path: Path) -> NDArray[np.uint8]:
     if frame.width > MAX_FRAME_SIDE_PX or frame.height > MAX_FRAME_SIDE_PX:
         raise MediaError(str(path), f"frame size {frame.width}x{frame.height} exceeds {MAX_FRAME_SIDE_PX} px")
-    image = frame.to_ndarray(format="rgb24")
+    image: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
     # PyAV >= 14 reads the display matrix per frame (counter-clockwise degrees).
     rotation = getattr(frame, "rotation", None)
     degrees = (-int(rotation)) % 360 if rotation else rotation_deg

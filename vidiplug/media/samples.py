@@ -30,7 +30,7 @@ def is_sample(text: str) -> bool:
 def _portrait() -> NDArray[np.uint8]:
     from skimage import data
 
-    return np.asarray(data.astronaut(), dtype=np.uint8)
+    return np.asarray(data.astronaut(), dtype=np.uint8)  # type: ignore[no-untyped-call]
 
 
 def sample_path(text: str, cache_dir: Path) -> Path:
@@ -59,6 +59,8 @@ def write_sample_clip(path: Path, fps: int = 25, duration_s: float = 8.0) -> Non
     codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
+        if not isinstance(stream, av.video.stream.VideoStream):
+            raise MediaError(str(path), f"{codec} is not a video encoder")
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         total = int(duration_s * fps)
         for index in range(total):

@@ -109,14 +109,16 @@ def cluster_tracks(
 def _reference_vectors(group: _Group, gallery: Gallery) -> NDArray[np.float32]:
     if not group.is_new:
         index = next(i for i, ident in enumerate(gallery.identities) if ident.id == group.identity.id)
-        return gallery.vectors[gallery.owners == index]
+        rows: NDArray[np.float32] = gallery.vectors[gallery.owners == index]
+        return rows
     return _best_vectors(group.tracks, 16)
 
 
 def _best_vectors(tracks: list[Track], count: int) -> NDArray[np.float32]:
     pairs = [(o.quality, o.embedding) for t in tracks for o in t.observations if o.embedding is not None]
     pairs.sort(key=lambda p: -p[0])
-    return np.stack([e for _, e in pairs[:count]]).astype(np.float32)
+    result: NDArray[np.float32] = np.stack([e for _, e in pairs[:count]]).astype(np.float32)
+    return result
 
 
 def _person(

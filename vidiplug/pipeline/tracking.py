@@ -7,6 +7,7 @@ Pure numpy/scipy on plain records; the engine is not called here (the analysis a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,7 +52,8 @@ class Track:
         rows = self.embeddings()
         mean = rows.mean(axis=0)
         norm = float(np.linalg.norm(mean))
-        return (mean / norm if norm > 0 else mean).astype(np.float32)
+        result: NDArray[np.float32] = (mean / norm if norm > 0 else mean).astype(np.float32)
+        return result
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class Tracker:
         time_s: float,
         observations: list[Observation],
         links: list[Track | None],
-        crops: list[NDArray[np.uint8] | None],
+        crops: Sequence[NDArray[np.uint8] | None],
     ) -> list[Track]:
         """Attach this frame's faces to tracks (continuing, resuming or starting) and return them."""
         assigned: list[Track | None] = list(links)
