@@ -61,7 +61,10 @@ def analyze_media(
 
     def handle(frame: Frame, found: list[Detection]) -> None:
         counters["frames"] += 1
-        faces = [d for d in found if min(d.box.width, d.box.height) >= params.min_face_px]
+        faces = [
+            d for d in found
+            if min(d.box.width, d.box.height) >= params.min_face_px and d.score >= params.detection_threshold
+        ]
         signature = frame_signature(frame.image)
         cut = scene_changed(previous_signature[0], signature)
         previous_signature[0] = signature

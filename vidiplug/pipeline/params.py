@@ -17,7 +17,9 @@ class AnalyzeParams:
     this (0 = never). ``import_unknowns``: create fingerprints for faces matching nobody.
     ``cluster_threshold``: confidence at which two unknown tracks are one person.
     ``keep_vectors``: representative embeddings kept per unknown fingerprint.
-    ``workers``: threads detecting faces in parallel.
+    ``workers``: threads detecting faces in parallel. ``detection_threshold``: detection
+    score in [0, 1] a face needs to be analysed at all (on top of the engine's own
+    threshold, which it can only raise).
     """
 
     interval_s: float = 1.0
@@ -28,11 +30,12 @@ class AnalyzeParams:
     cluster_threshold: float = 0.5
     keep_vectors: int = 8
     workers: int = 2
+    detection_threshold: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.interval_s > 0:
             raise ValueError(f"interval must be positive, got {self.interval_s}")
-        for name in ("threshold", "cluster_threshold"):
+        for name in ("threshold", "cluster_threshold", "detection_threshold"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
