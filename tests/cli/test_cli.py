@@ -107,3 +107,14 @@ def test_models_lists_dlib_and_explains_packs(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert "dlib engine: installed" in result.stdout and "non-commercial" in result.stdout
+
+
+def test_bundled_sample_clip_shows_one_unknown_face_from_2_to_6_seconds() -> None:
+    # The README's first command: no network, media built from scikit-image's NASA portrait.
+    result = vidiplug("analyze", "sample:astronaut.mp4")
+
+    assert result.returncode == 0, result.stderr
+    people = json.loads(result.stdout)["people"]
+    assert len(people) == 1 and people[0]["known"] is False and people[0]["new"] is True
+    appearance = people[0]["appearances"][0]
+    assert abs(appearance["start"] - 2.0) <= 1.0 and abs(appearance["end"] - 6.0) <= 1.0

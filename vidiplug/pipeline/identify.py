@@ -62,6 +62,8 @@ def identify_tracks(
         for cluster in cluster_tracks([tracks[i] for i in unmatched], unmatched, conflicts, engine_info.name,
                                       params.cluster_threshold):
             members = [tracks[i] for i in cluster]
+            if max(o.det_score for t in members for o in t.observations) < params.unknown_min_detection:
+                continue
             identity = Identity(str(uuid.uuid4()), None, IdentityKind.UNKNOWN)
             groups[identity.id] = _Group(identity, members, [1.0] * len(members), is_new=True)
     people = []

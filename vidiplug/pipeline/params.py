@@ -19,7 +19,10 @@ class AnalyzeParams:
     ``keep_vectors``: representative embeddings kept per unknown fingerprint.
     ``workers``: threads detecting faces in parallel. ``detection_threshold``: detection
     score in [0, 1] a face needs to be analysed at all (on top of the engine's own
-    threshold, which it can only raise).
+    threshold, which it can only raise). ``unknown_min_detection``: a new unknown
+    fingerprint needs at least one face detected this confidently (naming a face as a
+    known person is evidence enough; creating a new identity from a doubtful detection
+    fills the archive with patches and posters).
     """
 
     interval_s: float = 1.0
@@ -31,11 +34,12 @@ class AnalyzeParams:
     keep_vectors: int = 8
     workers: int = 2
     detection_threshold: float = 0.0
+    unknown_min_detection: float = 0.6
 
     def __post_init__(self) -> None:
         if not self.interval_s > 0:
             raise ValueError(f"interval must be positive, got {self.interval_s}")
-        for name in ("threshold", "cluster_threshold", "detection_threshold"):
+        for name in ("threshold", "cluster_threshold", "detection_threshold", "unknown_min_detection"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")

@@ -1,0 +1,109 @@
+"""AnalysisResult -> the CLI's JSON report (plain dicts, then ``json.dumps``).
+
+Pure functions, no I/O; imports only pipeline result types and the render time helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
+from vidiplug.render.timecode import to_iso_utc
+
+
+def build_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The analysis as a JSON-ready dict: what was analysed, with which engine, and who appears when.
+
+    Shape (times in seconds rounded to 3 decimals, confidences in 0-1 rounded to 4)::
+
+        {"media": {"path", "duration", "fps", "width", "height"},
+         "engine": {"name", "model", "version", "dim", "providers": [...]},
+         "frames_analyzed", "faces_embedded", "interval", "analyzed_at", "elapsed",
+         "people": [{"name", "fingerprint", "known", "new", "confidence", "seen_duration",
+                     "thumbnail", "appearances": [{"start", "end", "confidence", "box"}]}]}
+
+    ``analyzed_at`` is ISO-8601 UTC to the second (``2021-08-18T08:00:46Z``); ``name`` is
+    null for unknown people; ``new`` says the fingerprint was created by this run; ``box``
+    is ``[x1, y1, x2, y2]`` in pixels of the frame (1 decimal). ``thumbnails`` maps a
+    fingerprint to the path of its face crop, written into ``thumbnail`` (null when absent).
+    People are ordered known first by name, then unknown by first appearance.
+    """
+    media = result.media
+    engine = result.engine
+    shown = thumbnails or {}
+    return {
+        "media": {
+            "path": media.path,
+            "duration": _seconds(media.duration_s),
+            "fps": _seconds(media.fps),
+            "width": media.width,
+            "height": media.height,
+        },
+        "engine": {
+            "name": engine.name,
+            "model": engine.model,
+            "version": engine.version,
+            "dim": engine.dim,
+            "providers": list(result.providers),
+        },
+        "frames_analyzed": result.frames_analyzed,
+        "faces_embedded": result.faces_embedded,
+        "interval": _seconds(result.interval_s),
+        "analyzed_at": to_iso_utc(result.analyzed_at),
+        "elapsed": _seconds(result.elapsed_s),
+        "people": [_person(person, shown.get(person.fingerprint)) for person in ordered_people(result.people)],
+    }
+
+
+def render_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | None = None) -> str:
+    """build_json_report as text: indented by 2, non-ASCII kept as is (no trailing newline)."""
+    return json.dumps(build_json_report(result, thumbnails), indent=2, ensure_ascii=False)
+
+
+def ordered_people(people: Iterable[PersonResult]) -> list[PersonResult]:
+    """``people`` in report order: known people by name (case-insensitive), then unknown people
+    by their first appearance. Ties are broken by fingerprint, so the order is stable."""
+    everyone = list(people)
+    known = sorted(
+        (p for p in everyone if p.known), key=lambda p: ((p.name or "").casefold(), p.name or "", p.fingerprint)
+    )
+    unknown = sorted((p for p in everyone if not p.known), key=lambda p: (_first_start_s(p), p.fingerprint))
+    return known + unknown
+
+
+def _first_start_s(person: PersonResult) -> float:
+    return min((a.start_s for a in person.appearances), default=math.inf)
+
+
+def _person(person: PersonResult, thumbnail: str | None) -> dict[str, Any]:
+    return {
+        "name": person.name if person.known else None,
+        "fingerprint": person.fingerprint,
+        "known": person.known,
+        "new": person.is_new,
+        "confidence": _confidence(person.confidence),
+        "seen_duration": _seconds(person.seen_duration_s),
+        "thumbnail": thumbnail,
+        "appearances": [_appearance(a) for a in sorted(person.appearances, key=lambda a: (a.start_s, a.end_s))],
+    }
+
+
+def _appearance(appearance: Appearance) -> dict[str, Any]:
+    return {
+        "start": _seconds(appearance.start_s),
+        "end": _seconds(appearance.end_s),
+        "confidence": _confidence(appearance.confidence),
+        "box": [float(v) for v in appearance.box.as_list()],
+    }
+
+
+def _seconds(value: float) -> float:
+    """Seconds (or frames per second) to the millisecond, always a JSON float."""
+    return round(float(value), 3)
+
+
+def _confidence(value: float) -> float:
+    return round(float(value), 4)
