@@ -1,0 +1,107 @@
+"""ONNX Runtime sessions: provider choice (CUDA when it is really there, else CPU) and load errors.
+
+Imports onnxruntime and vidiplug.errors only; nothing above engine/.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
+
+from vidiplug.errors import EngineError, ModelNotFound
+
+log = logging.getLogger("vidiplug.engine")
+
+# The order we prefer providers in. Azure (a remote-call provider) and TensorRT (builds
+# engines for minutes on first use, needs its own tuning) are never picked by default;
+# a caller may still ask for them explicitly.
+PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+# ORT's Python exceptions derive from Exception directly, not from RuntimeError.
+ORT_ERRORS: tuple[type[BaseException], ...] = tuple(
+    cls
+    for cls in (
+        getattr(_ort_state, name, None)
+        for name in (
+            "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
+            "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail",
+        )
+    )
+    if isinstance(cls, type) and issubclass(cls, BaseException)
+) + (RuntimeError, ValueError, OSError)
+
+
+def preferred_providers(available: Sequence[str] | None = None) -> list[str]:
+    """The providers a session should ask for, best first: CUDA when available, then CPU.
+
+    ``available`` defaults to ``onnxruntime.get_available_providers()`` (CUDA is listed
+    there only with the onnxruntime-gpu package). Raises EngineError when neither CUDA
+    nor CPU is available.
+    """
+    have = list(ort.get_available_providers() if available is None else available)
+    chosen = [name for name in PROVIDER_PREFERENCE if name in have]
+    if not chosen:
+        wanted, has = ", ".join(PROVIDER_PREFERENCE), ", ".join(have) or "none"
+        raise EngineError(f"ONNX Runtime offers none of {wanted} (it has {has})")
+    return chosen
+
+
+def build_session(path: Path, providers: Sequence[str] | None = None) -> ort.InferenceSession:
+    """An ONNX Runtime session for the model file ``path``.
+
+    ``providers`` is the list to try in order (None = ``preferred_providers()``); asking
+    for a provider this ONNX Runtime does not have raises EngineError rather than silently
+    running elsewhere. ORT itself falls back to CPU when CUDA is installed but cannot
+    start (missing CUDA/cuDNN libraries), so the providers the session really got are
+    logged (logger ``vidiplug.engine``), with a warning when CUDA was asked for and not
+    obtained. Raises ModelNotFound when the file is missing and EngineError naming the
+    file when ONNX Runtime cannot load it.
+    """
+    available = ort.get_available_providers()
+    if providers is None:
+        wanted = preferred_providers(available)
+    else:
+        wanted = list(dict.fromkeys(providers))
+        missing = [name for name in wanted if name not in available]
+        if missing or not wanted:
+            raise EngineError(
+                f"{path}: ONNX Runtime provider(s) {', '.join(missing) or '(none given)'} not available; "
+                f"this installation has {', '.join(available)}"
+            )
+    if not path.is_file():
+        raise ModelNotFound(f"{path}: model file not found")
+    if "CUDAExecutionProvider" in wanted:
+        _preload_cuda()
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # errors only: ORT's own warnings go to stderr, bypassing logging
+    try:
+        session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
+    except ORT_ERRORS as exc:
+        raise EngineError(f"{path}: ONNX Runtime cannot load this model ({_first_line(exc)})") from exc
+    got = list(session.get_providers())
+    log.info("ONNX Runtime session for %s runs on %s", path.name, ", ".join(got))
+    if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" not in got:
+        log.warning(
+            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)", path.name, ", ".join(got)
+        )
+    return session
+
+
+def _preload_cuda() -> None:
+    # onnxruntime-gpu >= 1.21 can load CUDA/cuDNN from the nvidia-* pip wheels; without
+    # this, a pip-only CUDA install is not found and ORT falls back to CPU.
+    preload = getattr(ort, "preload_dlls", None)
+    if callable(preload):
+        try:
+            preload()
+        except (OSError, RuntimeError) as exc:
+            log.warning("could not preload CUDA libraries for ONNX Runtime: %s", _first_line(exc))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
