@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from vidiplug.engine.align import pad_for_detection
 from vidiplug.engine.base import Box, Detection, Engine
 from vidiplug.errors import MediaError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind, id_for_name
@@ -75,19 +76,18 @@ def face_for_enrolment(
 
 
 def _detect_padded(image: NDArray[np.uint8], engine: Engine) -> list[Detection]:
-    """Detect on a copy with a mirrored border (tight crops leave detectors no context)."""
+    """Detect on a copy with a mean-colour border (tight crops leave detectors no context)."""
     height, width = image.shape[:2]
-    pad_y, pad_x = int(height * PAD_RATIO), int(width * PAD_RATIO)
-    padded = np.pad(image, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
+    padded, (pad_x, pad_y) = pad_for_detection(image, PAD_RATIO, mode="constant")
     shift = np.array([pad_x, pad_y], np.float32)
-    result = []
-    for det in engine.detect(padded):
-        centre_x, centre_y = (det.box.x1 + det.box.x2) / 2 - pad_x, (det.box.y1 + det.box.y2) / 2 - pad_y
-        if not (0 <= centre_x < width and 0 <= centre_y < height):
-            continue  # a reflection of the face in the border, not the face
-        box = Box(det.box.x1 - pad_x, det.box.y1 - pad_y, det.box.x2 - pad_x, det.box.y2 - pad_y)
-        result.append(Detection(box, (det.landmarks - shift).astype(np.float32), det.score))
-    return result
+    return [
+        Detection(
+            Box(det.box.x1 - pad_x, det.box.y1 - pad_y, det.box.x2 - pad_x, det.box.y2 - pad_y).clipped(width, height),
+            (det.landmarks - shift).astype(np.float32),
+            det.score,
+        )
+        for det in engine.detect(padded)
+    ]
 
 
 def source_key(path: Path) -> str:
