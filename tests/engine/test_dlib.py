@@ -105,3 +105,24 @@ def test_small_tight_crop_is_enrolled_by_padding(dlib_engine: DlibEngine, data_d
     face = face_for_enrolment(crop, dlib_engine)
 
     assert float(to_confidence(np.array([face.embedding @ reference]), "dlib")[0]) > 0.5
+
+
+def test_resnet_worker_process_matches_in_process_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    image = load_image(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg")
+    found = dlib_engine.detect(image)
+    in_process = DlibEngine(resnet_process=False, concurrency=1)
+
+    remote = dlib_engine.embed(image, found)
+    local = in_process.embed(image, found)
+
+    assert np.allclose(remote, local, atol=1e-6)
+
+
+def test_closed_engine_still_embeds_in_process(data_dir: Path) -> None:
+    engine = DlibEngine(concurrency=1)
+    image = load_image(data_dir / "face_recognition/examples/obama_small.jpg")
+    engine.close()
+
+    vectors = engine.embed(image, engine.detect(image))
+
+    assert vectors.shape == (1, 128)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise
+from vidiplug.engine.dlib_resnet import ResNetProcess
 from vidiplug.errors import EngineError, ModelNotFound
 
 log = logging.getLogger("vidiplug.engine")
@@ -67,7 +68,15 @@ class DlibEngine:
     detection confidence a face needs (0.5 = dlib's own default threshold).
     """
 
-    def __init__(self, *, detector: str = "hog", detect_size_px: int = 1280, det_thresh: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        detector: str = "hog",
+        detect_size_px: int = 1280,
+        det_thresh: float = 0.5,
+        concurrency: int = 2,
+        resnet_process: bool = True,
+    ) -> None:
         try:
             import dlib
         except ImportError as exc:
@@ -88,8 +97,11 @@ class DlibEngine:
         # concurrent call borrows its own model set from this pool; sets are built on
         # demand and kept, so a pool never holds more sets than calls ever overlapped.
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        with self._models():
-            pass
+        for _ in range(max(1, concurrency)):
+            self._idle.put(self._new_models())
+        # The ResNet binding holds the GIL for a whole forward pass; run it in a child
+        # process so decoding and detection threads keep both cores busy meanwhile.
+        self._resnet: ResNetProcess | None = ResNetProcess(str(files["resnet"])) if resnet_process else None
         self.info = EngineInfo(
             name="dlib",
             model=f"{detector}+{files['resnet'].name}",
@@ -99,22 +111,31 @@ class DlibEngine:
         self.providers: tuple[str, ...] = ("dlib-cpu",)
         log.info("dlib engine ready: detector=%s model=%s version=%s", detector, self.info.model, self.info.version)
 
+    def _new_models(self) -> Any:
+        dlib = self._dlib
+        return SimpleNamespace(
+            shape=dlib.shape_predictor(str(self._files["shape"])),
+            resnet=None,  # built on first in-process use only
+            detector=(
+                dlib.cnn_face_detection_model_v1(str(self._files["cnn"]))
+                if self._kind == "cnn"
+                else dlib.get_frontal_face_detector()
+            ),
+        )
+
+    def close(self) -> None:
+        """Stop the ResNet worker process (the engine still works afterwards, in-process)."""
+        if self._resnet is not None:
+            self._resnet.close()
+            self._resnet = None
+
     @contextmanager
     def _models(self) -> Iterator[Any]:
         """Borrow a model set for the duration of one call (built when none is free)."""
         try:
             models = self._idle.get_nowait()
         except queue.Empty:
-            dlib = self._dlib
-            models = SimpleNamespace(
-                shape=dlib.shape_predictor(str(self._files["shape"])),
-                resnet=dlib.face_recognition_model_v1(str(self._files["resnet"])),
-                detector=(
-                    dlib.cnn_face_detection_model_v1(str(self._files["cnn"]))
-                    if self._kind == "cnn"
-                    else dlib.get_frontal_face_detector()
-                ),
-            )
+            models = self._new_models()
         try:
             yield models
         finally:
@@ -156,15 +177,19 @@ class DlibEngine:
         if not found:
             return np.zeros((0, self.info.dim), dtype=np.float32)
         image = np.ascontiguousarray(image)
-        rows = []
         with self._models() as models:
-            for det in found:
-                shape = models.shape(image, self._rect(det.box))
-                try:
-                    chip = self._dlib.get_face_chip(image, shape, CHIP_SIZE_PX, 0.25)
-                    rows.append(np.asarray(models.resnet.compute_face_descriptor(chip), dtype=np.float32))
-                except RuntimeError as exc:
-                    raise EngineError(f"dlib engine: embedding failed ({exc})") from exc
+            chips = [
+                np.asarray(self._dlib.get_face_chip(image, models.shape(image, self._rect(det.box)), CHIP_SIZE_PX, 0.25))
+                for det in found
+            ]
+            if self._resnet is not None:
+                return l2_normalise(self._resnet.compute(chips))
+            if models.resnet is None:
+                models.resnet = self._dlib.face_recognition_model_v1(str(self._files["resnet"]))
+            try:
+                rows = [np.asarray(models.resnet.compute_face_descriptor(chip), dtype=np.float32) for chip in chips]
+            except RuntimeError as exc:
+                raise EngineError(f"dlib engine: embedding failed ({exc})") from exc
         return l2_normalise(np.stack(rows))
 
     def _rect(self, box: Box) -> Any:
