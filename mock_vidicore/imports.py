@@ -1,0 +1,135 @@
+"""Creating items: placeholders, container import by URI or raw bytes, one-shot import (§4.5).
+
+The mock never transcodes: an import creates one shape holding the file,
+tagged with `original` (or the `original=` parameter) plus any `tag=` values.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from mock_vidicore.context import Context
+from mock_vidicore.errors import conflict, invalid_input
+from mock_vidicore.jobs import create_job, job_document
+from mock_vidicore.metadata import generic_values, write
+from mock_vidicore.model import FileRecord, Item, JobState, Shape, now_iso
+from mock_vidicore.web import Request, Response, Router, document_response
+
+SCHEMES = ("file", "s3", "http", "https")
+
+
+def new_item(ctx: Context, request: Request) -> Item:
+    """Create an item from an optional MetadataDocument body (caller holds the transaction)."""
+    doc = request.document("MetadataDocument", required=False)
+    item = Item(id=ctx.store.next_id("item"), user=request.user, created=now_iso())
+    if doc:
+        write(item.metadata, doc, ctx.store.fields, ctx.store.groups, ctx.stamp(request.user))
+    ctx.store.items[item.id] = item
+    return item
+
+
+def checked_uri(uri: str) -> tuple[str, int]:
+    """The URI to store (user-info removed) and the file size; 400 for a bad or missing file."""
+    parts = urlsplit(uri)
+    if parts.scheme not in SCHEMES or (parts.scheme != "file" and not parts.hostname):
+        raise invalid_input("uri", f"unsupported URI (schemes: {', '.join(SCHEMES)})", value=uri)
+    if parts.scheme == "file":
+        path = Path(unquote(parts.path))
+        if not path.is_file():
+            raise invalid_input("uri", "no such file", value=uri)
+        return uri, path.stat().st_size
+    netloc = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), 0
+
+
+def attach_file(ctx: Context, item: Item, uri: str, size: int, request: Request) -> Shape:
+    """Give ``item`` a new shape whose container file is ``uri``; 409 if it already has one."""
+    if item.shapes:
+        raise conflict("Item", item.id, "the placeholder already has a container")
+    path = unquote(urlsplit(uri).path)
+    tags = [request.arg("original") or request.arg("importTag") or "original"]
+    tags += [t for t in request.args("tag") if t not in tags]
+    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    store = ctx.store
+    file = FileRecord(id=store.next_id("file"), uri=uri, path=path.lstrip("/"), size=size,
+                      timestamp=now_iso(), storage=request.arg("storageId"))
+    shape = Shape(id=store.next_id("shape"), tags=tags, mime_type=mime, file=file,
+                  component_id=store.next_id("component"))
+    item.shapes.append(shape)
+    if not generic_values(item.metadata, "originalFilename"):
+        write(item.metadata, {"timespan": [{"start": "-INF", "end": "+INF", "field": [
+            {"name": "originalFilename", "value": [{"value": Path(path).name}]}]}]},
+            store.fields, store.groups, ctx.stamp(request.user))
+    return shape
+
+
+def _save_raw(ctx: Context, item: Item, request: Request) -> tuple[str, int]:
+    name = Path(request.arg("filename") or "upload.bin").name
+    if not re.fullmatch(r"[^\x00-\x1f/\\]{1,200}", name) or name in (".", ".."):
+        raise invalid_input("filename", "invalid file name", value=name)
+    folder = ctx.settings.data_dir / item.id
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    target.write_bytes(request.body)
+    return target.resolve().as_uri(), len(request.body)
+
+
+def _job_answer(ctx: Context, request: Request, item: Item, job_type: str) -> Response:
+    job = create_job(ctx, job_type, request.user, {"itemId": item.id, "item": item.id},
+                     status=JobState.FINISHED)
+    job.step_description = "imported"
+    doc: dict[str, Any] = job_document(job, with_data=True)
+    return document_response(request, "JobDocument", doc)
+
+
+def register(router: Router, ctx: Context) -> None:
+    """Add the import routes to ``router``."""
+    store = ctx.store
+
+    def placeholder(request: Request) -> Response:
+        for name in ("container", "video", "audio", "binary"):
+            request.int_arg(name, 0)
+        with store.transaction():
+            item = new_item(ctx, request)
+            return document_response(request, "ItemDocument", {"id": item.id})
+
+    def container_uri(request: Request) -> Response:
+        uri, size = checked_uri(request.arg("uri"))
+        with store.transaction():
+            item = store.item(request.params["id"])
+            attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+
+    def container_raw(request: Request) -> Response:
+        with store.transaction():
+            item = store.item(request.params["id"])
+            if item.shapes:
+                raise conflict("Item", item.id, "the placeholder already has a container")
+            uri, size = _save_raw(ctx, item, request)
+            attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+
+    def import_uri(request: Request) -> Response:
+        uri, size = checked_uri(request.arg("uri"))
+        with store.transaction():
+            item = new_item(ctx, request)
+            attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+
+    def import_raw(request: Request) -> Response:
+        with store.transaction():
+            item = Item(id=store.next_id("item"), user=request.user, created=now_iso())
+            store.items[item.id] = item
+            uri, size = _save_raw(ctx, item, request)
+            attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "RAW_IMPORT")
+
+    router.add("POST", "import/placeholder", placeholder)
+    router.add("POST", "import/placeholder/{id}/container", container_uri)
+    router.add("POST", "import/placeholder/{id}/container/raw", container_raw)
+    router.add("POST", "import", import_uri)
+    router.add("POST", "import/raw", import_raw)

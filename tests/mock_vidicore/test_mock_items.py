@@ -1,0 +1,112 @@
+"""Items: placeholder and URI import, raw upload, shapes, URIs, shape metadata, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from mock_api import Api, new_item
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def raw_upload(api: Api, item_id: str, **params: str) -> dict[str, object]:
+    result: dict[str, object] = api.json(
+        "POST", f"import/placeholder/{item_id}/container/raw", data=PNG,
+        params={"filename": "face.png", **params},
+        headers={"Content-Type": "application/octet-stream"})
+    return result
+
+
+def test_raw_upload_creates_an_image_shape_with_a_file_uri(api: Api) -> None:
+    item_id = new_item(api)
+
+    job = raw_upload(api, item_id)
+
+    shape = api.json("GET", f"item/{item_id}", params={"content": "shape"})["shape"][0]
+    uri = shape["containerComponent"]["file"][0]["uri"][0]
+    assert job["status"] == "FINISHED" and job["type"] == "PLACEHOLDER_IMPORT"
+    assert shape["mimeType"] == "image/png" and shape["tag"] == ["original"]
+    assert Path(urlsplit(uri).path).read_bytes() == PNG
+
+
+def test_original_parameter_names_the_shape_tag(api: Api) -> None:
+    item_id = new_item(api)
+
+    raw_upload(api, item_id, original="vcs_face_thumbnail")
+
+    uris = api.json("GET", f"item/{item_id}/uri", params={"tag": "vcs_face_thumbnail"})
+    assert uris["hits"] == 1
+
+
+def test_a_placeholder_takes_only_one_container(api: Api) -> None:
+    item_id = new_item(api)
+    raw_upload(api, item_id)
+
+    api.json("POST", f"import/placeholder/{item_id}/container/raw", expect=409, data=PNG,
+             params={"filename": "again.png"}, headers={"Content-Type": "application/octet-stream"})
+
+
+def test_import_by_s3_uri_stores_the_uri_without_credentials(api: Api) -> None:
+    job = api.json("POST", "import", params={"uri": "s3://KEY:SECRET@media/clips/a.mp4"})
+    item_id = next(d["value"] for d in job["data"] if d["key"] == "itemId")
+
+    files = api.json("GET", f"item/{item_id}", params={"content": "uri", "tag": "original"})
+
+    assert files["files"]["uri"] == ["s3://media/clips/a.mp4"]
+
+
+def test_import_by_file_uri_needs_an_existing_file(api: Api, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\0" * 10)
+
+    api.json("POST", "import", params={"uri": clip.as_uri()})
+    api.json("POST", "import", expect=400, params={"uri": (tmp_path / "none.mp4").as_uri()})
+
+
+def test_placeholder_container_by_uri_attaches_the_file(api: Api) -> None:
+    item_id = new_item(api)
+
+    api.json("POST", f"import/placeholder/{item_id}/container",
+             params={"uri": "s3://media/x.jpg", "tag": "__png"})
+
+    assert api.json("GET", f"item/{item_id}/uri", params={"tag": "__png", "scheme": "s3"})[
+        "uri"] == ["s3://media/x.jpg"]
+
+
+def test_content_uri_without_tag_or_type_is_refused(api: Api) -> None:
+    item_id = new_item(api)
+
+    api.json("GET", f"item/{item_id}", expect=400, params={"content": "uri"})
+
+
+def test_shape_metadata_is_a_key_value_list(api: Api) -> None:
+    item_id = new_item(api)
+    raw_upload(api, item_id)
+    shape_id = api.json("GET", f"item/{item_id}/shape")["uri"][0]
+
+    api.json("PUT", f"item/{item_id}/shape/{shape_id}/metadata", json={"field": [
+        {"key": "vcs_face_method", "value": "INDEXED"}]})
+    api.request("PUT", f"item/{item_id}/shape/{shape_id}/metadata/vcs_face_status",
+                data="ACTIVE").raise_for_status()
+
+    doc = api.json("GET", f"item/{item_id}/shape/{shape_id}/metadata")
+    assert doc["field"] == [{"key": "vcs_face_method", "value": "INDEXED"},
+                            {"key": "vcs_face_status", "value": "ACTIVE"}]
+
+
+def test_deleted_item_is_gone(api: Api) -> None:
+    item_id = new_item(api)
+
+    api.request("DELETE", f"item/{item_id}").raise_for_status()
+
+    api.json("GET", f"item/{item_id}", expect=404)
+
+
+def test_items_are_searchable_by_field_value(api: Api, service: dict[str, str]) -> None:
+    item_id = new_item(api, ("vcs_face_externalId", "fp-search-1"))
+
+    found = api.json("PUT", "item", json={"field": [
+        {"name": "vcs_face_externalId", "value": [{"value": "fp-search-1"}]}]})
+
+    assert [i["id"] for i in found["item"]] == [item_id]
