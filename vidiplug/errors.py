@@ -6,7 +6,8 @@
     ├── EngineError               a face engine could not be built or run
     │   └── ModelNotFound         says where it looked and how to install a model
     ├── StoreError                the identity store could not be read or written
-    └── JobParameterError         names the cognitive_service_ parameter and the bad value
+    ├── JobParameterError         names the cognitive_service_ parameter and the bad value
+    └── StorageError              names the bucket/key (or redacted URL) and the S3 error code or reason
 
 Imports nothing from vidiplug: every room may raise these.
 """
@@ -51,3 +52,18 @@ class JobParameterError(VidiplugError):
         self.name = name
         self.value = value
         self.reason = reason
+
+
+class StorageError(VidiplugError):
+    """An object store or media download failed: ``"bucket/key: code"``, no credentials.
+
+    ``where`` is ``bucket/key`` (or a URL already stripped of credentials), ``reason`` the
+    S3 error code (``NoSuchBucket``, ``AccessDenied``, …) or a short explanation; ``code``
+    keeps the S3 error code or HTTP status alone for callers that branch on it.
+    """
+
+    def __init__(self, where: str, reason: str, *, code: str = "") -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+        self.code = code

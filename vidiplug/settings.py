@@ -1,30 +1,279 @@
-"""Frozen settings values shared by the rooms; defaults live here, once.
+"""Frozen settings values shared by the rooms, and load_settings: TOML < environment < overrides.
 
-Imports nothing from vidiplug but errors; library code never reads os.environ (the CLI does).
-"""
+Imports nothing from vidiplug but errors and the AnalyzeParams defaults; never reads os.environ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
+from urllib.parse import unquote, urlsplit
+
+from vidiplug.engine.config import EngineSettings
+from vidiplug.errors import ConfigError
+from vidiplug.pipeline.params import AnalyzeParams
+
+ENV_PREFIX = "VIDIPLUG_"
+QUALITY_SETTINGS = ("Low", "Mid", "High")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_Entry = tuple[object, str, bool]  # value, where it came from, whether it is environment text
+
+
+class Secret:
+    """A string that shows itself only through ``reveal()``; ``repr``/``str`` give ``'***'``."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The secret itself; call it only where the value goes on the wire."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class _Invalid(ValueError):
+    """``"key: reason"`` for a value out of range; load_settings adds where it came from."""
+
+
+def _require(ok: bool, key: str, reason: str) -> None:
+    if not ok:
+        raise _Invalid(f"{key}: {reason}")
 
 
 @dataclass(frozen=True)
-class EngineSettings:
-    """Which face engine to build and how.
+class VidiCoreSettings:
+    """How to reach VidiCore and what to call ourselves there.
 
-    ``name``: "auto" (insightface when a model pack is installed, else dlib), "dlib" or
-    "insightface". ``models_root``: folder holding insightface packs (None = the user
-    data dir). ``pack``: pack folder name. ``det_thresh``: detection confidence in [0, 1].
-    ``detect_size_px``: long side (pixels) detection works at — raise to find smaller faces.
-    ``dlib_detector``: "hog" or "cnn". ``providers``: ONNX Runtime providers to prefer
-    (empty = CUDA when available, then CPU).
+    ``url``: base URL without ``/API`` (http or https). ``user``/``password``: HTTP Basic
+    credentials. ``timeout_s``: seconds any one API call may take. ``resource_name``: name
+    of the VidiNet resource the service registers (a restart finds and reuses it by name).
     """
 
-    name: str = "auto"
-    models_root: Path | None = None
-    pack: str = "buffalo_l"
-    det_thresh: float = 0.5
-    detect_size_px: int = 1280
-    dlib_detector: str = "hog"
-    providers: tuple[str, ...] = ()
+    url: str = "http://localhost:8080"
+    user: str = "admin"
+    password: Secret = Secret("")
+    timeout_s: float = 30.0
+    resource_name: str = "vidiplug"
+
+    def __post_init__(self) -> None:
+        _require(self.url.startswith(("http://", "https://")), "url", "must start with http:// or https://")
+        _require(self.timeout_s > 0, "timeout_s", "must be positive")
+
+
+@dataclass(frozen=True)
+class CallbackSettings:
+    """The S3 location callback documents go to (reference §3.3, §9).
+
+    Give either ``uri`` (``s3://KEY:SECRET@bucket/prefix/``, secret URL-encoded) or
+    ``bucket`` + ``prefix`` + ``access_key_id`` + ``secret_access_key``; no credentials
+    at all means boto3's default chain. ``endpoint_url``: a non-AWS S3 server (MinIO, a
+    local moto server); None = AWS. ``region``: the bucket's region.
+    """
+
+    uri: Secret = Secret("")
+    bucket: str = ""
+    prefix: str = ""
+    access_key_id: str = ""
+    secret_access_key: Secret = Secret("")
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+
+    def __post_init__(self) -> None:
+        _require(self.uri.reveal()[:5].lower() in ("", "s3://"), "uri", "must be an s3:// URI")
+        _require(not (self.uri.reveal() and self.bucket), "uri", "give either uri or bucket, not both")
+        _require(bool(self.secret_access_key.reveal() or not self.access_key_id), "secret_access_key",
+                 "is required with access_key_id")
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where the identity store lives. ``path``: SQLite file (None = identities.sqlite in
+    the user data dir)."""
+
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the service polls and runs jobs.
+
+    ``poll_interval_s``: seconds between polls. ``workers``: jobs run at once.
+    ``claim_timeout_s``: a claimed job with no progress for this long belongs to a dead
+    instance and is picked up again. ``autotrain``: train by itself when
+    ``training_collection`` changes, ``autotrain_debounce_s`` after the last change.
+    ``work_dir``: scratch folder for fetched media (None = system temp dir).
+    ``media_timeout_s``: seconds without data before a media download is abandoned;
+    ``max_media_bytes``: larger media is refused. ``log_level``: one of LOG_LEVELS.
+    """
+
+    poll_interval_s: float = 5.0
+    workers: int = 2
+    claim_timeout_s: float = 600.0
+    autotrain: bool = True
+    autotrain_debounce_s: float = 30.0
+    training_collection: str = "FaceTrainingDataset"
+    work_dir: Path | None = None
+    media_timeout_s: float = 60.0
+    max_media_bytes: int = 50 * 1024**3
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        for key in ("poll_interval_s", "workers", "claim_timeout_s", "media_timeout_s", "max_media_bytes"):
+            _require(getattr(self, key) > 0, key, "must be positive")
+        _require(self.autotrain_debounce_s >= 0, "autotrain_debounce_s", "must not be negative")
+        _require(self.log_level.upper() in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+
+
+@dataclass(frozen=True)
+class AnalysisDefaults:
+    """Defaults of every cognitive_service_ parameter (reference §11.5) a job may override.
+
+    ``confidence_threshold`` (ConfidenceThreshold): recognition confidence in [0, 1] needed
+    to name a person. ``max_timespan_s`` (MaxTimespanLength): longer appearances are split
+    (0 = never). ``import_unknowns`` (ImportUnknown): fingerprint faces matching nobody.
+    ``unknown_collection_name`` (UnknownCollectionName): where new unknowns go.
+    ``storage_id`` (StorageId): storage for new face samples (None = VidiCore's default).
+    ``detection_threshold`` (DetectionThreshold): detection score in [0, 1] a face needs.
+    ``keyframe_interval_s`` (KeyframeInterval): seconds between analysed frames.
+    ``quality_setting`` (QualitySetting, training): Low, Mid or High.
+    """
+
+    confidence_threshold: float = AnalyzeParams.threshold
+    max_timespan_s: float = AnalyzeParams.max_span_s
+    import_unknowns: bool = AnalyzeParams.import_unknowns
+    unknown_collection_name: str = "FoundByFaceAnalysis"
+    storage_id: str | None = None
+    detection_threshold: float = AnalyzeParams.detection_threshold
+    keyframe_interval_s: float = AnalyzeParams.interval_s
+    quality_setting: str = "Mid"
+
+    def __post_init__(self) -> None:
+        for key in ("confidence_threshold", "detection_threshold"):
+            _require(0.0 <= getattr(self, key) <= 1.0, key, "must be between 0 and 1")
+        _require(self.max_timespan_s >= 0, "max_timespan_s", "must not be negative")
+        _require(self.keyframe_interval_s > 0, "keyframe_interval_s", "must be positive")
+        _require(bool(self.unknown_collection_name.strip()), "unknown_collection_name", "must not be empty")
+        _require(self.quality_setting in QUALITY_SETTINGS, "quality_setting", "must be Low, Mid or High")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service is built from; one section per room it configures."""
+
+    vidicore: VidiCoreSettings = field(default_factory=VidiCoreSettings)
+    callback: CallbackSettings = field(default_factory=CallbackSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    analysis: AnalysisDefaults = field(default_factory=AnalysisDefaults)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The non-empty secret values, for the log filter's explicit list."""
+        in_uri = unquote(urlsplit(self.callback.uri.reveal()).password or "")
+        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri)
+        return tuple(s for s in found if s)
+
+
+SECTIONS: dict[str, type[Any]] = {"vidicore": VidiCoreSettings, "callback": CallbackSettings, "store": StoreSettings,
+                                  "service": ServiceSettings, "analysis": AnalysisDefaults, "engine": EngineSettings}
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+_KINDS = {bool: "true or false", int: "an integer", float: "a number", Path: "a path"}
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str],
+                  overrides: Mapping[str, object] | None = None) -> Settings:
+    """Settings from the TOML file at ``path`` (None = none), then ``environ``, then ``overrides``.
+
+    Variables ``VIDIPLUG_<SECTION>__<KEY>`` (e.g. ``VIDIPLUG_VIDICORE__PASSWORD``) are
+    settings; other ``VIDIPLUG_`` names (no ``__``) are ignored. An empty variable makes an
+    optional setting None; booleans read true/false/yes/no/on/off/1/0; lists are
+    comma-separated. ``overrides`` maps ``"section.key"`` to a value (command-line flags).
+    Raises ConfigError naming the key and the file or variable for an unknown section or
+    key, a wrong type or a value out of range.
+    """
+    values: dict[str, dict[str, _Entry]] = {name: {} for name in SECTIONS}
+    for section, table in _read_toml(path).items() if path is not None else ():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {section!r} must be a [section] table")
+        for key, value in table.items():
+            _put(values, section, key, (value, str(path), False))
+    for name, value in sorted(environ.items()):
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX):].partition("__")
+            _put(values, section.lower(), key.lower(), (value, f"environment variable {name}", True))
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        _put(values, section, key, (value, f"override {dotted!r}", False))
+    return Settings(**{name: _build(name, values[name]) for name in SECTIONS})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot load the config file ({getattr(exc, 'strerror', None) or exc})") from exc
+
+
+def _put(values: dict[str, dict[str, _Entry]], section: str, key: str, entry: _Entry) -> None:
+    if section not in SECTIONS:
+        raise ConfigError(f"unknown section [{section}] in {entry[1]}")
+    if key not in {f.name for f in fields(SECTIONS[section])}:
+        raise ConfigError(f"unknown setting {section}.{key} in {entry[1]}")
+    values[section][key] = entry
+
+
+def _build(section: str, entries: dict[str, _Entry]) -> Any:
+    hints = get_type_hints(SECTIONS[section])
+    kwargs = {key: _coerce(f"{section}.{key}", value, hints[key], origin, from_env)
+              for key, (value, origin, from_env) in entries.items()}
+    try:
+        return replace(SECTIONS[section](), **kwargs)
+    except _Invalid as exc:
+        key, _, reason = str(exc).partition(": ")
+        origin = entries[key][1] if key in entries else "the defaults"
+        raise ConfigError(f"{section}.{key} in {origin}: {reason}") from None
+
+
+def _coerce(name: str, value: object, hint: Any, origin: str, from_env: bool) -> object:
+    if get_origin(hint) in (Union, UnionType) and type(None) in get_args(hint):
+        if value is None or (from_env and value == ""):
+            return None
+        hint = next(a for a in get_args(hint) if a is not type(None))
+    try:
+        return _convert(value, hint, from_env)
+    except ValueError:
+        kind = "a list of strings" if get_origin(hint) is tuple else _KINDS.get(hint, "a string")
+        shown = "" if hint is Secret else f", got {value!r}"  # never echo a secret
+        raise ConfigError(f"{name} in {origin}: expected {kind}{shown}") from None
+
+
+def _convert(value: object, hint: Any, from_env: bool) -> object:
+    if from_env and isinstance(value, str):
+        if hint is bool and value.strip().lower() in _BOOLS:
+            return _BOOLS[value.strip().lower()]
+        if hint in (int, float):
+            return hint(value.strip())
+        if get_origin(hint) is tuple:
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+    if hint is Secret and isinstance(value, (str, Secret)):
+        return value if isinstance(value, Secret) else Secret(value)
+    if hint is Path and isinstance(value, (str, Path)):
+        return Path(value)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if get_origin(hint) is tuple and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if hint in (str, bool, int) and type(value) is hint:
+        return value
+    raise ValueError

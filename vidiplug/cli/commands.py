@@ -21,7 +21,7 @@ from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
-from vidiplug.settings import EngineSettings
+from vidiplug.engine.config import EngineSettings
 
 
 def resolve_media(text: str) -> Path:

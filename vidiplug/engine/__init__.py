@@ -9,7 +9,7 @@ import logging
 
 from vidiplug.engine.base import Box, Detection, Engine, EngineInfo
 from vidiplug.errors import EngineError, ModelNotFound
-from vidiplug.settings import EngineSettings
+from vidiplug.engine.config import EngineSettings
 
 __all__ = ["Box", "Detection", "Engine", "EngineInfo", "ENGINE_NAMES", "load_engine"]
 

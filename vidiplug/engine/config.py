@@ -1,0 +1,30 @@
+"""EngineSettings: which face engine to build and how (re-exported by vidiplug.settings).
+
+Lives in engine/ so the engine room needs nothing from the rooms above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which face engine to build and how.
+
+    ``name``: "auto" (insightface when a model pack is installed, else dlib), "dlib" or
+    "insightface". ``models_root``: folder holding insightface packs (None = the user
+    data dir). ``pack``: pack folder name. ``det_thresh``: detection confidence in [0, 1].
+    ``detect_size_px``: long side (pixels) detection works at — raise to find smaller faces.
+    ``dlib_detector``: "hog" or "cnn". ``providers``: ONNX Runtime providers to prefer
+    (empty = CUDA when available, then CPU).
+    """
+
+    name: str = "auto"
+    models_root: Path | None = None
+    pack: str = "buffalo_l"
+    det_thresh: float = 0.5
+    detect_size_px: int = 1280
+    dlib_detector: str = "hog"
+    providers: tuple[str, ...] = ()
