@@ -1,0 +1,160 @@
+"""Per-job parameters: ``cognitive_service_<Name>`` job data → AnalyzeParams / TrainParams.
+
+The one place where VidiCore's parameter names become vidiplug's; every error names the
+parameter and the bad value, and unknown names are refused rather than ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Callable, Mapping, TypeVar
+
+from vidiplug.errors import JobParameterError
+from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.settings import AnalysisDefaults
+
+PREFIX = "cognitive_service_"
+COLLECTION_NAME_MAX = 256
+STORAGE_ID = re.compile(r"^[A-Za-z]{1,8}-[0-9]{1,12}$")
+
+
+class Quality(str, Enum):
+    """Training quality settings (seed 002's QualitySetting) and the face quality each needs."""
+
+    LOW = "Low"
+    MID = "Mid"
+    HIGH = "High"
+
+    @property
+    def min_quality(self) -> float:
+        """Minimum face quality in [0, 1] (see identity/quality.py) a training image must reach."""
+        return {"Low": 0.0, "Mid": 0.3, "High": 0.5}[self.value]
+
+
+@dataclass(frozen=True)
+class AnalyzeJobParams:
+    """What an analyze job asks for: the analysis knobs plus where unknowns go."""
+
+    analysis: AnalyzeParams
+    unknown_collection: str
+    storage_id: str | None
+
+
+@dataclass(frozen=True)
+class TrainJobParams:
+    """What a train job asks for."""
+
+    quality: Quality
+
+
+def _number(name: str, text: str, low: float, high: float) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise JobParameterError(name, text, "is not a number") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise JobParameterError(name, text, f"must be between {low:g} and {high:g}")
+    return value
+
+
+def _boolean(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise JobParameterError(name, text, "must be true or false")
+
+
+def _collection_name(name: str, text: str) -> str:
+    value = text.strip()
+    if not value or len(value) > COLLECTION_NAME_MAX or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise JobParameterError(name, text, f"must be 1-{COLLECTION_NAME_MAX} printable characters")
+    return value
+
+
+def _storage_id(name: str, text: str) -> str:
+    if not STORAGE_ID.match(text.strip()):
+        raise JobParameterError(name, text, "must be a VidiCore storage id such as VX-3")
+    return text.strip()
+
+
+ANALYZE_NAMES = (
+    "ConfidenceThreshold", "MaxTimespanLength", "ImportUnknown", "UnknownCollectionName",
+    "StorageId", "DetectionThreshold", "KeyframeInterval",
+)
+TRAIN_NAMES = ("QualitySetting",)
+T = TypeVar("T")
+
+
+def _cognitive(data: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The job's cognitive_service_ entries by short name; unknown names are refused."""
+    given: dict[str, str] = {}
+    for key, text in data.items():
+        if not key.startswith(PREFIX):
+            continue
+        short = key[len(PREFIX):]
+        if short not in names:
+            known = ", ".join(PREFIX + n for n in names)
+            raise JobParameterError(key, text, f"is not a parameter of this job (known: {known})")
+        given[short] = text
+    return given
+
+
+def _pick(given: Mapping[str, str], name: str, parse: Callable[[str, str], T], default: T) -> T:
+    return parse(PREFIX + name, given[name]) if name in given else default
+
+
+def _unit(name: str, text: str) -> float:
+    return _number(name, text, 0.0, 1.0)
+
+
+def _span_limit(name: str, text: str) -> float:
+    return _number(name, text, 0.0, 7 * 86400.0)
+
+
+def _interval(name: str, text: str) -> float:
+    return _number(name, text, 0.04, 3600.0)
+
+
+def _quality(name: str, text: str) -> Quality:
+    for quality in Quality:
+        if quality.value.lower() == text.strip().lower():
+            return quality
+    raise JobParameterError(name, text, "must be Low, Mid or High")
+
+
+def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, base: AnalyzeParams) -> AnalyzeJobParams:
+    """AnalyzeJobParams from a job's data, the service's defaults filling what the job leaves out.
+
+    Names (all prefixed ``cognitive_service_``): ConfidenceThreshold (0-1), MaxTimespanLength
+    (seconds, 0 = never split), ImportUnknown (true/false), UnknownCollectionName,
+    StorageId (VX-n), DetectionThreshold (0-1), KeyframeInterval (seconds). The first,
+    fourth and last are seed 002's; the others are vidiplug's names for the parameters
+    whose names the seed's table lost. Raises JobParameterError naming the parameter.
+    """
+    given = _cognitive(data, ANALYZE_NAMES)
+    analysis = replace(
+        base,
+        threshold=_pick(given, "ConfidenceThreshold", _unit, defaults.confidence_threshold),
+        max_span_s=_pick(given, "MaxTimespanLength", _span_limit, defaults.max_timespan_s),
+        import_unknowns=_pick(given, "ImportUnknown", _boolean, defaults.import_unknowns),
+        detection_threshold=_pick(given, "DetectionThreshold", _unit, defaults.detection_threshold),
+        interval_s=_pick(given, "KeyframeInterval", _interval, defaults.keyframe_interval_s),
+    )
+    storage: str | None = _pick(given, "StorageId", _storage_id, defaults.storage_id)
+    return AnalyzeJobParams(
+        analysis=analysis,
+        unknown_collection=_pick(given, "UnknownCollectionName", _collection_name, defaults.unknown_collection_name),
+        storage_id=storage,
+    )
+
+
+def parse_train_params(data: Mapping[str, str], defaults: AnalysisDefaults) -> TrainJobParams:
+    """TrainJobParams from a job's data (``cognitive_service_QualitySetting`` = Low, Mid or High)."""
+    given = _cognitive(data, TRAIN_NAMES)
+    default = _quality("quality_setting", defaults.quality_setting)
+    return TrainJobParams(quality=_pick(given, "QualitySetting", _quality, default))
