@@ -236,6 +236,26 @@ class IdentityStore:
             (info.name, info.model, info.version, source),
         ))
 
+    def source_owner(self, info: EngineInfo, source: str) -> str | None:
+        """Id of the identity holding vectors of ``info``'s space from ``source``, or None."""
+        rows = self._rows(
+            "SELECT identity_id FROM vectors WHERE engine = ? AND model = ? AND version = ? AND source = ? LIMIT 1",
+            (info.name, info.model, info.version, source),
+        )
+        return str(rows[0]["identity_id"]) if rows else None
+
+    def move_source(self, source: str, identity_id: str) -> None:
+        """Give every vector from ``source`` to ``identity_id`` (a training image was renamed)."""
+        self.get(identity_id)
+        self._write([("UPDATE vectors SET identity_id = ? WHERE source = ?", (identity_id, source))])
+
+    def remove_sources(self, prefix: str, keep: set[str]) -> int:
+        """Delete vectors whose source starts with ``prefix`` and is not in ``keep``; returns how many."""
+        rows = self._rows("SELECT DISTINCT source FROM vectors WHERE source LIKE ? ESCAPE '\\'", (_like_prefix(prefix),))
+        gone = [row["source"] for row in rows if row["source"] not in keep]
+        self._write([("DELETE FROM vectors WHERE source = ?", (source,)) for source in gone])
+        return len(gone)
+
     def rename(self, identity_id: str, name: str) -> Identity:
         """Name an identity. An unknown becomes known; if that name is taken, the two are merged.
 
@@ -331,6 +351,11 @@ class IdentityStore:
         """Every identity in the store."""
         for row in self._rows("SELECT id, name, kind, suppressed FROM identities ORDER BY created_at"):
             yield _identity(row)
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 def _identity(row: sqlite3.Row) -> Identity:
