@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mock_vidicore import collection, fields, imports, items, jobs, resources, scripting, shapes
+from mock_vidicore import (collection, fields, imports, items, jobs, resources, scripting, shapes,
+                           storages)
 from mock_vidicore.context import Context
 from mock_vidicore.errors import ApiError, not_authorized, too_large
 from mock_vidicore.redaction import redact
@@ -31,7 +32,8 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"
 def build_router(ctx: Context) -> Router:
     """Every route of the mock, registered by the module that owns it."""
     router = Router()
-    for module in (resources, fields, items, shapes, imports, collection, jobs, scripting):
+    for module in (resources, storages, fields, items, shapes, imports, collection, jobs,
+                   scripting):
         module.register(router, ctx)
     return router
 

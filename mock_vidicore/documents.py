@@ -22,6 +22,7 @@ Doc = dict[str, Any]
 REPEATED = frozenset({
     "timespan", "field", "group", "item", "collection", "resource", "data", "job",
     "operator", "filter", "metadataField", "fieldGroup", "shapeTag", "taskDefinition",
+    "method",
 })
 # Keys rendered as XML attributes wherever they appear.
 ATTRIBUTES = frozenset({"start", "end", "uuid", "user", "timestamp", "change", "mode",

@@ -7,6 +7,7 @@ tagged with `original` (or the `original=` parameter) plus any `tag=` values.
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from mock_vidicore.context import Context
 from mock_vidicore.errors import conflict, invalid_input
 from mock_vidicore.jobs import create_job, job_document
 from mock_vidicore.metadata import generic_values, write
-from mock_vidicore.model import FileRecord, Item, JobState, Shape, now_iso
+from mock_vidicore.model import FileRecord, Item, JobState, Shape, Storage, now_iso
+from mock_vidicore.storages import import_storage, upload_folder
 from mock_vidicore.web import Request, Response, Router, document_response
 
 SCHEMES = ("file", "s3", "http", "https")
@@ -46,36 +48,72 @@ def checked_uri(uri: str) -> tuple[str, int]:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")), 0
 
 
-def attach_file(ctx: Context, item: Item, uri: str, size: int, request: Request) -> Shape:
-    """Give ``item`` a new shape whose container file is ``uri``; 409 if it already has one."""
+def attach_file(ctx: Context, item: Item, uri: str, size: int, request: Request,
+                storage_path: str | None = None, filename: str | None = None) -> Shape:
+    """Give ``item`` a new shape whose container file is ``uri``; 409 if it already has one.
+
+    The file's `storage` is `storageId=` (checked by the caller); its `path` is
+    ``storage_path`` or else the URI's path. ``filename`` (default: the URI's last
+    segment) gives the MIME type and `originalFilename`.
+    """
     if item.shapes:
         raise conflict("Item", item.id, "the placeholder already has a container")
     path = unquote(urlsplit(uri).path)
+    filename = filename or Path(path).name
     tags = [request.arg("original") or request.arg("importTag") or "original"]
     tags += [t for t in request.args("tag") if t not in tags]
-    mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     store = ctx.store
-    file = FileRecord(id=store.next_id("file"), uri=uri, path=path.lstrip("/"), size=size,
-                      timestamp=now_iso(), storage=request.arg("storageId"))
+    file = FileRecord(id=store.next_id("file"), uri=uri, path=storage_path or path.lstrip("/"),
+                      size=size, timestamp=now_iso(), storage=request.arg("storageId"))
     shape = Shape(id=store.next_id("shape"), tags=tags, mime_type=mime, file=file,
                   component_id=store.next_id("component"))
     item.shapes.append(shape)
     if not generic_values(item.metadata, "originalFilename"):
         write(item.metadata, {"timespan": [{"start": "-INF", "end": "+INF", "field": [
-            {"name": "originalFilename", "value": [{"value": Path(path).name}]}]}]},
+            {"name": "originalFilename", "value": [{"value": filename}]}]}]},
             store.fields, store.groups, ctx.stamp(request.user))
     return shape
 
 
-def _save_raw(ctx: Context, item: Item, request: Request) -> tuple[str, int]:
-    name = Path(request.arg("filename") or "upload.bin").name
-    if not re.fullmatch(r"[^\x00-\x1f/\\]{1,200}", name) or name in (".", ".."):
-        raise invalid_input("filename", "invalid file name", value=name)
-    folder = ctx.settings.data_dir / item.id
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    target.write_bytes(request.body)
-    return target.resolve().as_uri(), len(request.body)
+def safe_file_name(raw: str) -> str:
+    """The last segment of ``raw`` (`/` and `\\` both separate), control characters made `_`,
+    leading and trailing dots and spaces removed; 400 if nothing is left or over 200 characters."""
+    name = re.split(r"[/\\]", raw)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "_", name).strip(" .")
+    if not name or len(name) > 200:
+        raise invalid_input("filename", "invalid file name (empty once cleaned, or too long)")
+    return name
+
+
+def _write(target: Path, data: bytes) -> None:
+    # O_NOFOLLOW: a symlink planted under the upload's name is refused, not followed.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+        out.write(data)
+
+
+def _save_raw(ctx: Context, item: Item, storage: Storage | None, name: str,
+              body: bytes) -> tuple[str, str | None, int]:
+    """Write an upload; return its `file://` URI, its path on the storage (None: derive it from
+    the URI) and its size. A storage with a `file://` upload folder gets `{itemId}_{name}` there;
+    anything else goes to `--data-dir/{itemId}/{name}`."""
+    folder = upload_folder(storage) if storage is not None else None
+    path = None if folder is None else f"{item.id}_{name}"
+    if folder is None:
+        folder = ctx.settings.data_dir.resolve() / item.id
+    target = folder / (path or name)
+    if Path(os.path.normpath(target)).parent != folder:  # safe_file_name already ensures this
+        raise invalid_input("filename", "invalid file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(target, body)
+    except OSError as exc:
+        if storage is None:
+            raise
+        raise invalid_input("storageId", f"cannot write {path} to storage {storage.id}: "
+                            f"{exc.strerror}", entity_id=storage.id) from exc
+    return target.as_uri(), path, len(body)
 
 
 def _job_answer(ctx: Context, request: Request, item: Item, job_type: str) -> Response:
@@ -100,32 +138,38 @@ def register(router: Router, ctx: Context) -> None:
     def container_uri(request: Request) -> Response:
         uri, size = checked_uri(request.arg("uri"))
         with store.transaction():
+            import_storage(ctx, request)
             item = store.item(request.params["id"])
             attach_file(ctx, item, uri, size, request)
             return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
 
     def container_raw(request: Request) -> Response:
+        name = safe_file_name(request.arg("filename") or "upload.bin")
         with store.transaction():
+            storage = import_storage(ctx, request)
             item = store.item(request.params["id"])
             if item.shapes:
                 raise conflict("Item", item.id, "the placeholder already has a container")
-            uri, size = _save_raw(ctx, item, request)
-            attach_file(ctx, item, uri, size, request)
+            uri, path, size = _save_raw(ctx, item, storage, name, request.body)
+            attach_file(ctx, item, uri, size, request, path, name)
             return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
 
     def import_uri(request: Request) -> Response:
         uri, size = checked_uri(request.arg("uri"))
         with store.transaction():
+            import_storage(ctx, request)
             item = new_item(ctx, request)
             attach_file(ctx, item, uri, size, request)
             return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
 
     def import_raw(request: Request) -> Response:
+        name = safe_file_name(request.arg("filename") or "upload.bin")
         with store.transaction():
+            storage = import_storage(ctx, request)
             item = Item(id=store.next_id("item"), user=request.user, created=now_iso())
-            store.items[item.id] = item
-            uri, size = _save_raw(ctx, item, request)
-            attach_file(ctx, item, uri, size, request)
+            uri, path, size = _save_raw(ctx, item, storage, name, request.body)
+            store.items[item.id] = item  # only once the bytes are written
+            attach_file(ctx, item, uri, size, request, path, name)
             return _job_answer(ctx, request, item, "RAW_IMPORT")
 
     router.add("POST", "import/placeholder", placeholder)

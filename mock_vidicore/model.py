@@ -47,6 +47,30 @@ class Resource:
 
 
 @dataclass
+class StorageMethod:
+    """One way to reach a storage: a URI (`file:///srv/`, `s3://key:secret@b/p/`) and its flags."""
+
+    id: str
+    uri: str
+    read: bool = True
+    write: bool = True
+    browse: bool = True
+    type: str = "NONE"
+
+
+@dataclass
+class Storage:
+    """A storage: type (LOCAL, ...), state, its methods in order and key/value metadata."""
+
+    id: str
+    type: str
+    state: str
+    timestamp: str
+    methods: list[StorageMethod] = field(default_factory=list)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class FileRecord:
     """One file of a shape: where it is and how big."""
 
@@ -143,3 +167,9 @@ def item_from_plain(data: dict[str, Any]) -> Item:
         file_data = shape.pop("file", None)
         shapes.append(Shape(**shape, file=FileRecord(**file_data) if file_data else None))
     return Item(**data, shapes=shapes)
+
+
+def storage_from_plain(data: dict[str, Any]) -> Storage:
+    """Rebuild a Storage (with its methods) from :func:`to_plain` output."""
+    methods = [StorageMethod(**method) for method in data.pop("methods", [])]
+    return Storage(**data, methods=methods)

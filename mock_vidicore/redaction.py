@@ -16,12 +16,15 @@ _AUTH_HEADER = re.compile(r"(?i)(authorization:\s*\S+\s+)\S+")
 def redact(text: str) -> str:
     """Return ``text`` with any URI user-info (``key:secret@``) and Authorization value masked.
 
-    Percent-encoded URIs (as they appear in query strings) are decoded first so
-    ``s3%3A%2F%2Fkey%3Asecret%40bucket`` is caught too.
+    User-info is masked before percent-decoding too, so a key holding ``%2F``
+    (``s3://AKIA%2FX:secret@bucket``) is caught whole rather than split at the
+    decoded ``/``; then the text is decoded and masked again, so percent-encoded
+    URIs (as in query strings, ``s3%3A%2F%2Fkey%3Asecret%40bucket``) are caught.
     """
+    text = _USERINFO.sub(r"\1***@", text)
     if "%" in text:
         text = unquote(text)
-    text = _USERINFO.sub(r"\1***@", text)
+        text = _USERINFO.sub(r"\1***@", text)
     return _AUTH_HEADER.sub(r"\1***", text)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from mock_vidicore.errors import not_found
 from mock_vidicore.model import (Collection, FieldDefinition, FieldGroup, Item, Job, Resource,
-                                 item_from_plain, to_plain)
+                                 Storage, item_from_plain, storage_from_plain, to_plain)
 
 SITE = "VX"
 
@@ -37,6 +37,7 @@ class Store:
         self.state_file = state_file
         self.counters: dict[str, int] = {}
         self.resources: dict[str, Resource] = {}
+        self.storages: dict[str, Storage] = {}
         self.items: dict[str, Item] = {}
         self.collections: dict[str, Collection] = {}
         self.jobs: dict[str, Job] = {}
@@ -89,6 +90,13 @@ class Store:
         except KeyError:
             raise not_found("Resource", resource_id) from None
 
+    def storage(self, storage_id: str) -> Storage:
+        """The storage with this id, or 404 `notFound` type Storage."""
+        try:
+            return self.storages[storage_id]
+        except KeyError:
+            raise not_found("Storage", storage_id) from None
+
     def save(self) -> None:
         """Write the whole state atomically to the state file (no-op without one)."""
         if self.state_file is None:
@@ -97,6 +105,7 @@ class Store:
             data: dict[str, Any] = {
                 "counters": self.counters,
                 "resources": [to_plain(r) for r in self.resources.values()],
+                "storages": [to_plain(s) for s in self.storages.values()],
                 "items": [to_plain(i) for i in self.items.values()],
                 "collections": [to_plain(c) for c in self.collections.values()],
                 "jobs": [to_plain(j) for j in self.jobs.values()],
@@ -113,6 +122,8 @@ class Store:
         data = json.loads(path.read_text(encoding="utf-8"))
         self.counters = data["counters"]
         self.resources = {r["id"]: Resource(**r) for r in data["resources"]}
+        # .get: state files written before storages existed load unchanged.
+        self.storages = {s["id"]: storage_from_plain(s) for s in data.get("storages", [])}
         self.items = {i["id"]: item_from_plain(i) for i in data["items"]}
         self.collections = {c["id"]: Collection(**c) for c in data["collections"]}
         self.jobs = {j["id"]: Job(**j) for j in data["jobs"]}

@@ -7,6 +7,13 @@
     │   └── ModelNotFound         says where it looked and how to install a model
     ├── StoreError                the identity store could not be read or written
     ├── JobParameterError         names the cognitive_service_ parameter and the bad value
+    ├── VidiCoreError             .method, .path (under /API), .status, short .body; never credentials
+    │   ├── VidiCoreUnavailable   no connection, timeout, 502/503/504: safe to retry idempotent calls
+    │   ├── NotFound              404: the path names what is missing
+    │   ├── Unauthorized          401/403: credentials refused or role missing
+    │   ├── Conflict              409: the entity is not in a state that allows the call
+    │   │   └── JobAlreadyClaimed another instance won the claim (or the job is no longer READY)
+    │   └── DocumentError         VidiCore answered, but its document lacks what vidiplug needs
     └── StorageError              names the bucket/key (or redacted URL) and the S3 error code or reason
 
 Imports nothing from vidiplug: every room may raise these.
@@ -67,3 +74,49 @@ class StorageError(VidiplugError):
         self.where = where
         self.reason = reason
         self.code = code
+
+
+class VidiCoreError(VidiplugError):
+    """A VidiCore REST call failed: ``"PUT job/VX-3/claim: HTTP 409 conflict ..."``, one line.
+
+    ``method`` and ``path`` (relative to ``/API``, without the query) say which call,
+    ``status`` the HTTP status (None when no answer came), ``body`` the first few hundred
+    characters of the answer. Whoever raises it passes text already stripped of credentials
+    (``vidiplug.logs.redact``): this module cannot import the redactor.
+    """
+
+    def __init__(self, reason: str, *, method: str = "", path: str = "", status: int | None = None,
+                 body: str = "") -> None:
+        where = f"{method} {path}".strip()
+        code = f"HTTP {status} " if status is not None else ""
+        message = " ".join(f"{where + ': ' if where else ''}{code}{reason}".split())  # one line
+        super().__init__(message)
+        self.reason = reason
+        self.method = method
+        self.path = path
+        self.status = status
+        self.body = body
+
+
+class VidiCoreUnavailable(VidiCoreError):
+    """VidiCore could not be reached or did not answer in time (or answered 502/503/504)."""
+
+
+class NotFound(VidiCoreError):
+    """404: the item, job, collection, resource or path does not exist."""
+
+
+class Unauthorized(VidiCoreError):
+    """401/403: VidiCore refused the user name and password, or the user lacks a role."""
+
+
+class Conflict(VidiCoreError):
+    """409: the entity exists already or is in a state that does not allow the call."""
+
+
+class JobAlreadyClaimed(Conflict):
+    """Another service instance claimed the job first, or it is no longer READY."""
+
+
+class DocumentError(VidiCoreError):
+    """VidiCore's answer is not the document expected; the message names what is missing."""

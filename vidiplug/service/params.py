@@ -31,7 +31,7 @@ class Quality(str, Enum):
     @property
     def min_quality(self) -> float:
         """Minimum face quality in [0, 1] (see identity/quality.py) a training image must reach."""
-        return {"Low": 0.0, "Mid": 0.3, "High": 0.5}[self.value]
+        return {"Low": 0.0, "Mid": 0.3, "High": 0.6}[self.value]
 
 
 @dataclass(frozen=True)

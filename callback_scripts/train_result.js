@@ -1,0 +1,76 @@
+/*
+ * vidiplug training callback: mark what the model learned, and why the rest was refused.
+ *
+ * DATA: {scriptVersion, jobId, reasonField,
+ *        accepted: [itemId], rejected: [{itemId, reason}]}
+ *
+ * - Accepted: item vcs_face_method=TRAINED (and an earlier rejection reason in the item
+ *   field DATA.reasonField is removed); every shape of the item gets vcs_face_method=TRAINED
+ *   and vcs_face_status=ACTIVE.
+ * - Rejected: the reason goes into the item field DATA.reasonField; every shape gets
+ *   vcs_face_status=REJECTED. vcs_face_method is left as it was.
+ * - An item deleted while the model trained is skipped and listed in the job data key
+ *   vidiplugMissingItems (comma-separated; empty when none).
+ */
+(function () {
+  "use strict";
+  var lib = vidiplug;
+  var reasonField = String(DATA.reasonField);
+  var missing = [];
+
+  /* The item's reason field values, or null when the item no longer exists. */
+  function reasonValues(itemId) {
+    var answer = lib.attempt("reading item " + itemId, function () {
+      return api.path("item").path(itemId).queryParam("content", "metadata")
+        .queryParam("field", reasonField).rich().get();
+    });
+    if (answer.status === 404) {
+      return null;
+    }
+    if (answer.status >= 400) {
+      throw new Error("reading item " + itemId + " failed: HTTP " + answer.status + " " +
+                      answer.response);
+    }
+    return lib.metadataValues(answer.output, reasonField);
+  }
+
+  function markAccepted(itemId) {
+    var reasons = reasonValues(itemId);
+    if (reasons === null) {
+      missing.push(itemId);
+      return;
+    }
+    var document = lib.genericMetadata([["vcs_face_method", "TRAINED"]]);
+    if (reasons.length > 0) {
+      document.timespan[0].field.push({ name: reasonField, mode: "remove" });
+    }
+    lib.putItemMetadata(itemId, document, "marking the item TRAINED");
+    lib.shapeIds(itemId, null).forEach(function (shapeId) {
+      lib.setShapeValue(itemId, shapeId, "vcs_face_method", "TRAINED");
+      lib.setShapeValue(itemId, shapeId, "vcs_face_status", "ACTIVE");
+    });
+  }
+
+  function markRejected(itemId, reason) {
+    if (reasonValues(itemId) === null) {
+      missing.push(itemId);
+      return;
+    }
+    lib.putItemMetadata(itemId, lib.genericMetadata([[reasonField, reason]]),
+                        "recording why training refused the item");
+    lib.shapeIds(itemId, null).forEach(function (shapeId) {
+      lib.setShapeValue(itemId, shapeId, "vcs_face_status", "REJECTED");
+    });
+  }
+
+  var accepted = lib.asList(DATA.accepted);
+  var rejected = lib.asList(DATA.rejected);
+  accepted.forEach(function (itemId) { markAccepted(String(itemId)); });
+  rejected.forEach(function (entry) { markRejected(String(entry.itemId), String(entry.reason)); });
+  lib.attempt("recording the missing items in job " + DATA.jobId, function () {
+    return job.setData("vidiplugMissingItems", missing.join(","));
+  });
+  logger.log("vidiplug " + DATA.jobId + " (" + DATA.scriptVersion + "): " + accepted.length +
+              " items TRAINED, " + rejected.length + " REJECTED, " + missing.length +
+              " no longer exist");
+})();

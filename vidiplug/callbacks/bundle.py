@@ -1,0 +1,208 @@
+"""Callback bundles: analysis and training results -> data files and CallbackDocument scripts, in upload order.
+
+Callbacks room: pure (results in, bytes out; no I/O beyond reading the packaged scripts); never
+imports requests, boto3, botocore or apscheduler. Outside data reaches the JavaScript only as the
+one JSON literal json_literal writes; XML is built with lxml's element API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from vidiplug.callbacks.metadata_json import face_spans
+from vidiplug.callbacks.scripts import CallbackError, ScriptName, load_script
+from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
+
+ANALYZE_UNKNOWNS_FILE = "010-vidiplug-unknowns.xml"
+ANALYZE_METADATA_FILE = "020-vidiplug-metadata.xml"
+TRAIN_FILE = "010-vidiplug-train.xml"
+FACES_FOLDER = "faces/"
+# Job data keys the scripts write (read them back with GET /API/job/{id}?metadata=true).
+DELETED_FINGERPRINTS_KEY = "vidiplugDeletedFingerprints"
+MISSING_ITEMS_KEY = "vidiplugMissingItems"
+# The face service declaration has no field for a rejection reason; see build_train_bundle.
+DEFAULT_REASON_FIELD = "adu_av_description"
+MAX_REASON_CHARS = 1000
+XML_TYPE = "application/xml"
+JPEG_TYPE = "image/jpeg"
+
+# Ids and fingerprints become S3 keys and API path segments: no "/", "..", quotes or spaces.
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+# Inert in XML text and in JavaScript source: markup characters, JS line terminators that JSON
+# allows raw, and the code points XML 1.0 cannot hold (json.dumps already escapes C0 controls).
+_NOT_INERT = re.compile("[<>&\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class CallbackFile:
+    """One file of a callback bundle, named relative to the job's folder (``faces/fp.jpg``, ``010-x.xml``).
+
+    ``is_script`` files are CallbackDocuments (names end in ``.xml``, run by VidiCore in
+    lexical order); the others are data the scripts read and must be uploaded first.
+    """
+
+    name: str
+    data: bytes = field(repr=False)
+    content_type: str
+    is_script: bool
+
+
+def json_literal(value: object) -> str:
+    """``value`` as a JSON text that is also an inert JavaScript literal and inert XML text.
+
+    ``json.dumps(value, ensure_ascii=False)``, then ``<``, ``>``, ``&``, U+2028, U+2029, lone
+    surrogates and U+FFFE/U+FFFF are written as ``\\uXXXX`` escapes: the text can sit in a
+    ``<script>`` element (no markup, no ``]]>``, no ``</script>``) and in JavaScript source
+    (no raw line terminators inside strings), and it parses back to the same value. Raises
+    CallbackError for what JSON cannot hold (NaN, infinities, non-JSON types).
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise CallbackError(f"callback data cannot be serialised as JSON: {exc}") from exc
+    return _NOT_INERT.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def callback_document(name: str, description: str, data: Mapping[str, object], script_text: str) -> bytes:
+    """A CallbackDocument (version 2, vidispine namespace) whose script is ``var DATA = {data};`` + ``script_text``.
+
+    ``data`` reaches the script only through json_literal; ``script_text`` must be static
+    code (a CallbackScript's text). Returns UTF-8 bytes with an XML declaration. Raises
+    CallbackError when ``data`` is not JSON-serialisable.
+    """
+    root = etree.Element(f"{{{NS}}}CallbackDocument", nsmap={None: NS}, version="2")
+    etree.SubElement(root, f"{{{NS}}}name").text = to_xml_text(name)
+    etree.SubElement(root, f"{{{NS}}}description").text = to_xml_text(description)
+    etree.SubElement(root, f"{{{NS}}}script").text = f"var DATA = {json_literal(dict(data))};\n{script_text}"
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    return document
+
+
+def unknown_title(fingerprint: str) -> str:
+    """The title of a new unknown face's item: ``Unknown face`` and the fingerprint's first 8 characters."""
+    return f"Unknown face {fingerprint[:8]}"
+
+
+def build_analyze_bundle(
+    *,
+    job_id: str,
+    item_id: str,
+    result: AnalysisResult,
+    callback_base_uri: str,
+    unknown_collection: str,
+    previously_imported: Sequence[str],
+    analyzer_id: str = "VidiplugFaceAnalyzer",
+) -> list[CallbackFile]:
+    """The files that hand ``result`` of analysing ``item_id`` back to VidiCore, in upload order.
+
+    First ``faces/{fingerprint}.jpg`` for each new unknown person with a crop, then
+    ``010-vidiplug-unknowns.xml`` (imports the new unknowns into ``unknown_collection``,
+    notices fingerprints of ``previously_imported`` whose item an operator deleted) and
+    ``020-vidiplug-metadata.xml`` (replaces the item's ``adu_face_{analyzer_id}`` timespans,
+    leaving out deleted fingerprints). ``callback_base_uri`` is the callback location without
+    credentials, ``s3://bucket/prefix/``; the scripts import crops from
+    ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
+    ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
+    (not new), whose items should exist. Raises CallbackError for an unsafe id, fingerprint or
+    base URI, and DocumentError for a malformed ``analyzer_id``.
+    """
+    job = _safe_id(job_id, "job id")
+    folder_uri = _base_uri(callback_base_uri) + f"{job}/"
+    if not unknown_collection.strip():
+        raise CallbackError("unknown collection name is empty")
+    crops: list[CallbackFile] = []
+    unknowns: list[dict[str, object]] = []
+    new: set[str] = set()
+    for person in result.people:
+        if person.known or not person.is_new or person.fingerprint in new:
+            continue
+        fingerprint = _safe_id(person.fingerprint, "fingerprint")
+        new.add(fingerprint)
+        thumbnail_uri: str | None = None
+        if person.thumbnail_jpeg:
+            crop = CallbackFile(f"{FACES_FOLDER}{fingerprint}.jpg", person.thumbnail_jpeg, JPEG_TYPE, False)
+            crops.append(crop)
+            thumbnail_uri = folder_uri + crop.name
+        unknowns.append({"fingerprint": fingerprint, "thumbnailUri": thumbnail_uri,
+                         "title": unknown_title(fingerprint)})
+    previous = [_safe_id(fp, "fingerprint") for fp in dict.fromkeys(previously_imported) if fp not in new]
+    common: dict[str, object] = {"jobId": job, "itemId": _safe_id(item_id, "item id")}
+    unknowns_data = {**common, "collection": unknown_collection, "unknowns": unknowns, "previouslyImported": previous}
+    metadata_data = {
+        **common,
+        "analyzerId": analyzer_id,
+        "groupName": GROUP_PREFIX + analyzer_id,
+        "previouslyImported": previous,
+        "spans": face_spans(result, analyzer_id=analyzer_id),
+    }
+    return crops + [
+        _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
+        _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
+    ]
+
+
+def build_train_bundle(
+    *,
+    job_id: str,
+    accepted: Sequence[str],
+    rejected: Mapping[str, str],
+    reason_field: str = DEFAULT_REASON_FIELD,
+) -> list[CallbackFile]:
+    """The one script that records a training run's outcome on the training items.
+
+    ``accepted`` item ids are marked TRAINED (item and shapes) and ACTIVE (shapes);
+    ``rejected`` maps item ids to a one-line reason, written to the item field
+    ``reason_field`` while the shapes get ``vcs_face_status=REJECTED``. The face service
+    declaration has no field meant for a reason, so the default is ``adu_av_description``
+    (declared, string); pass a dedicated field such as ``vcs_face_statusReason`` once the
+    service declares one. Reasons lose characters XML cannot hold and are cut to 1000
+    characters. Raises CallbackError for an unsafe id, an item both accepted and rejected,
+    or a malformed field name.
+    """
+    job = _safe_id(job_id, "job id")
+    if not _FIELD_NAME.fullmatch(reason_field):
+        raise CallbackError(f"reason field {reason_field!r}: not a metadata field name")
+    both = set(accepted) & set(rejected)
+    if both:
+        raise CallbackError(f"items both accepted and rejected by training: {', '.join(sorted(both))}")
+    data: dict[str, object] = {
+        "jobId": job,
+        "reasonField": reason_field,
+        "accepted": [_safe_id(item, "item id") for item in dict.fromkeys(accepted)],
+        "rejected": [
+            {"itemId": _safe_id(item, "item id"), "reason": to_xml_text(reason)[:MAX_REASON_CHARS]}
+            for item, reason in rejected.items()
+        ],
+    }
+    return [_script_file(TRAIN_FILE, ScriptName.TRAIN_RESULT, job, data)]
+
+
+def _script_file(file_name: str, script_name: ScriptName, job_id: str, data: dict[str, object]) -> CallbackFile:
+    script = load_script(script_name)
+    description = f"vidiplug {script.name.value} {script.version} for job {job_id}"
+    document = callback_document(f"vidiplug {script.name.value}", description,
+                                 {"scriptVersion": script.version, **data}, script.text)
+    return CallbackFile(file_name, document, XML_TYPE, True)
+
+
+def _safe_id(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
+        raise CallbackError(f"{what} {ascii(value)}: use letters, digits, '.', '_', '-' (at most 200)")
+    return value
+
+
+def _base_uri(uri: str) -> str:
+    """``uri`` with a trailing slash; CallbackError unless it is ``s3://bucket[/prefix]`` without credentials."""
+    parts = urlsplit(uri)
+    if parts.scheme != "s3" or not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
+        # Never echo the URI: it may carry a secret.
+        raise CallbackError("callback base URI must be s3://bucket/prefix/ without credentials, query or fragment")
+    return uri if uri.endswith("/") else uri + "/"

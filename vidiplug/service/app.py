@@ -1,0 +1,82 @@
+"""The service: build everything from Settings once, register, poll until told to stop."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from platformdirs import user_data_dir
+
+from vidiplug.engine import load_engine
+from vidiplug.identity.store import IdentityStore
+from vidiplug.service.poller import JobPoller
+from vidiplug.service.registration import Registration, register
+from vidiplug.service.runner import JobContext
+from vidiplug.settings import Settings
+from vidiplug.vidicore.client import VidiCoreClient
+
+log = logging.getLogger("vidiplug.service")
+
+
+def default_instance_name(settings: Settings) -> str:
+    """Stable per host and resource, so a restarted service recognises its own claims."""
+    return f"{socket.gethostname()}:{settings.vidicore.resource_name}"
+
+
+class ServiceApp:
+    """Owns the engine, the identity store and the poller; ``start()`` / ``stop()``.
+
+    ``instance`` names this process in job claims (two instances on one VidiCore need
+    different names).
+    """
+
+    def __init__(self, settings: Settings, instance: str | None = None) -> None:
+        self.settings = settings
+        self.instance = instance or default_instance_name(settings)
+        store_path = settings.store.path or Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
+        self.engine = load_engine(settings.engine)
+        self.store = IdentityStore(store_path)
+        self.context = JobContext(self.engine, self.store, settings, self.client, self.instance)
+        self.registration: Registration | None = None
+        self.poller: JobPoller | None = None
+        self._stopped = threading.Event()
+
+    def client(self) -> VidiCoreClient:
+        """A new VidiCore client (requests sessions are not shared between threads)."""
+        vc = self.settings.vidicore
+        return VidiCoreClient(vc.url, vc.user, vc.password.reveal(), timeout_s=vc.timeout_s)
+
+    def start(self) -> Registration:
+        """Register with VidiCore and start polling; returns the resource ids."""
+        with self.client() as client:
+            self.registration = register(client, self.settings)
+        self.poller = JobPoller(self.context, self.registration.resource_id)
+        self.poller.start()
+        log.info("vidiplug service %s polling every %.1f s with %d workers", self.instance,
+                 self.settings.service.poll_interval_s, self.settings.service.workers)
+        return self.registration
+
+    def wait(self) -> None:
+        """Block until ``stop()`` is called (from a signal handler or another thread)."""
+        self._stopped.wait()
+
+    def stop(self) -> None:
+        """Stop polling, let running jobs finish, release resources (idempotent)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.poller is not None:
+            self.poller.stop(wait=True)
+        self.store.close()
+        close = getattr(self.engine, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> ServiceApp:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,35 @@
+"""Register the service with VidiCore, idempotently: resource, callback location, configuration."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from vidiplug.settings import Settings
+from vidiplug.storage.location import S3Location
+from vidiplug.vidicore.client import VidiCoreClient
+
+log = logging.getLogger("vidiplug.service")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Our VidiNet-style resource id and the callback resource id jobs should name."""
+
+    resource_id: str
+    callback_id: str
+
+
+def register(client: VidiCoreClient, settings: Settings) -> Registration:
+    """Create or reuse our vidinet resource and callback resource, then apply the service configuration.
+
+    A restart finds the resources it registered before (same url / same callback URI)
+    and reuses them, so job addresses stay valid.
+    """
+    name = settings.vidicore.resource_name
+    resource = client.register_vidinet(name=name, url=f"vidinet://{name}@vidiplug", endpoint="vidiplug")
+    location = S3Location.from_settings(settings.callback)
+    callback = client.register_callback(location.uri_with_credentials())
+    client.apply_configuration(resource.id)
+    log.info("registered as %s (callback %s, %s)", resource.id, callback.id, location)
+    return Registration(resource.id, callback.id)

@@ -1,0 +1,164 @@
+"""Run one claimed job end to end: fetch media, analyse or train, hand results back.
+
+A job fails, the service does not: VidiplugErrors fail the job with their one-line
+message; anything else is logged with its traceback and fails the job as an internal error.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from vidiplug.callbacks.bundle import build_analyze_bundle, build_train_bundle
+from vidiplug.engine.base import Engine
+from vidiplug.errors import JobParameterError, VidiplugError
+from vidiplug.identity.gallery import IdentityKind
+from vidiplug.identity.store import IdentityStore
+from vidiplug.media import probe_media
+from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.train import TrainingImage, train_images
+from vidiplug.service.params import parse_analyze_params, parse_train_params
+from vidiplug.settings import Settings
+from vidiplug.storage.callback_store import CallbackStore
+from vidiplug.storage.fetch import fetch_media
+from vidiplug.storage.location import S3Location
+from vidiplug.vidicore.client import VidiCoreClient
+from vidiplug.vidicore.documents import Job
+
+log = logging.getLogger("vidiplug.service")
+TRAIN_SOURCE_PREFIX = "vidicore:"
+PROGRESS_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every job run needs, built once by the app."""
+
+    engine: Engine
+    store: IdentityStore
+    settings: Settings
+    client_factory: Callable[[], VidiCoreClient]
+    instance: str
+
+
+def run_job(context: JobContext, job: Job) -> None:
+    """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"vidiplug-{job.id}-", dir=context.settings.service.work_dir))
+    with context.client_factory() as client:
+        try:
+            if "itemId" in job.data:
+                _analyze(context, client, job, workdir)
+            elif "collectionId" in job.data:
+                _train(context, client, job, workdir)
+            else:
+                raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
+        except VidiplugError as exc:
+            log.warning("job %s failed: %s", job.id, exc)
+            client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason=str(exc))
+        except Exception:
+            log.exception("job %s failed with an internal error", job.id)
+            client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason="internal error (see service log)")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _callback_store(context: JobContext, client: VidiCoreClient, job: Job) -> tuple[CallbackStore, S3Location]:
+    callback_id = job.data.get("callbackId")
+    if not callback_id:
+        raise JobParameterError("callbackId", "", "the job has no callback resource to hand results back through")
+    location = S3Location.parse(client.get_callback_uri(callback_id))
+    store = CallbackStore(location, endpoint_url=context.settings.callback.endpoint_url, region=context.settings.callback.region)
+    return store, location
+
+
+def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path) -> Path:
+    uris = client.item_uris(item_id, tag=tag)
+    if not uris:
+        raise JobParameterError("tag", tag, f"item {item_id} has no shape with this tag")
+    settings = context.settings
+    return fetch_media(
+        uris[0], workdir,
+        s3_endpoint_url=settings.callback.endpoint_url,
+        http_timeout_s=settings.service.media_timeout_s,
+        max_bytes=settings.service.max_media_bytes,
+    )
+
+
+def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path) -> None:
+    item_id = job.data["itemId"]
+    params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
+    callbacks, location = _callback_store(context, client, job)
+    client.report_progress(job.id, context.instance, 5, description="fetching media")
+    media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir)
+    gallery = context.store.load_gallery(context.engine.info)
+    _suppress_deleted_unknowns(context, client, [i.id for i in gallery.identities if i.kind is IdentityKind.UNKNOWN])
+    gallery = context.store.load_gallery(context.engine.info)
+    duration_s = probe_media(media).duration_s
+    last_report = [time.monotonic()]
+
+    def progress(time_s: float) -> None:
+        # At most one progress call every few seconds: each is an HTTP round trip.
+        now = time.monotonic()
+        if duration_s > 0 and now - last_report[0] >= PROGRESS_EVERY_S:
+            last_report[0] = now
+            client.report_progress(job.id, context.instance, 10 + 80 * min(1.0, time_s / duration_s), description="analysing")
+
+    client.report_progress(job.id, context.instance, 10, description="analysing")
+    result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
+    previously = [p.fingerprint for p in result.people if not p.known and not p.is_new]
+    files = build_analyze_bundle(
+        job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
+        unknown_collection=params.unknown_collection, previously_imported=previously,
+    )
+    callbacks.put_bundle(job.id, files)
+    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
+
+
+def _suppress_deleted_unknowns(context: JobContext, client: VidiCoreClient, fingerprints: list[str]) -> None:
+    """An unknown whose item an operator deleted is suppressed: matched, never re-imported."""
+    for fingerprint in fingerprints:
+        identity = context.store.get(fingerprint)
+        if identity.suppressed:
+            continue
+        if not client.search_items("vcs_face_externalId", fingerprint):
+            log.info("unknown %s has no item any more; suppressing it", fingerprint)
+            context.store.set_suppressed(fingerprint)
+
+
+def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path) -> None:
+    collection_id = job.data["collectionId"]
+    params = parse_train_params(job.data, context.settings.analysis)
+    callbacks, _ = _callback_store(context, client, job)
+    client.report_progress(job.id, context.instance, 5, description="reading training material")
+    images: list[TrainingImage] = []
+    rejected: dict[str, str] = {}
+    for item_id in client.collection_items(collection_id):
+        item = client.get_item(item_id)
+        if item.field("vcs_face_isTrainingMaterial") != "true":
+            continue
+        name = item.field("vcs_face_value")
+        if not name:
+            rejected[item_id] = "vcs_face_value (the person's name) is empty"
+            continue
+        try:
+            path = _fetch(context, client, item_id, "original", workdir / item_id)
+        except VidiplugError as exc:
+            rejected[item_id] = str(exc)
+            continue
+        images.append(TrainingImage(item_id, name, path))
+    client.report_progress(job.id, context.instance, 30, description=f"training on {len(images)} images")
+    outcomes = train_images(
+        images, context.engine, context.store, min_quality=params.quality.min_quality, source_prefix=TRAIN_SOURCE_PREFIX
+    )
+    accepted = [o.key for o in outcomes if o.accepted]
+    rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
+    callbacks.put_bundle(job.id, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected))
+    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    log.info("job %s: trained on %d images, %d rejected", job.id, len(accepted), len(rejected))

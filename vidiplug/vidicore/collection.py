@@ -1,0 +1,62 @@
+"""Collection calls: find by exact name, create, ensure, members, add/remove, metadata.
+
+Part of VidiCoreClient; speaks HTTP only through Transport. Named ``collection`` so it
+never shadows the standard library's ``collections``.
+"""
+
+from __future__ import annotations
+
+from vidiplug.vidicore.documents import MetadataTimespans, parse_metadata_list, require, text_of
+from vidiplug.vidicore.transport import Transport, segment
+
+
+class CollectionCalls(Transport):
+    """``/API/collection/...``."""
+
+    def find_collection(self, name: str) -> str | None:
+        """The id of the oldest collection named exactly ``name``, or None.
+
+        VidiCore's text search also matches parts of names and metadata values, so every
+        hit is compared with ``name`` character for character.
+        """
+        for entry in self._pages("PUT", "collection", "collection", json={"text": name}):
+            if text_of(entry.get("name")) == name:
+                return require(entry, "id", "CollectionListDocument collection")
+        return None
+
+    def create_collection(self, name: str) -> str:
+        """Create a collection named ``name`` (even if one exists; see ``ensure_collection``); its id."""
+        doc = self._json("POST", "collection", params=[("name", name)])
+        return require(doc, "id", "CollectionDocument")
+
+    def ensure_collection(self, name: str) -> str:
+        """The id of the collection named ``name``, created when there is none.
+
+        Not atomic: two processes ensuring one new name at the same moment can create two;
+        ``find_collection`` then returns the oldest to both from then on.
+        """
+        found = self.find_collection(name)
+        return found if found is not None else self.create_collection(name)
+
+    def collection_items(self, collection_id: str) -> list[str]:
+        """The ids of the items in collection ``collection_id``, in VidiCore's order (all pages)."""
+        path = f"collection/{segment(collection_id)}/item"
+        return [require(entry, "id", "ItemListDocument item") for entry in self._pages("GET", path, "item")]
+
+    def add_to_collection(self, collection_id: str, item_id: str) -> None:
+        """Put item ``item_id`` into collection ``collection_id`` (no effect if it is there)."""
+        self._send("PUT", f"collection/{segment(collection_id)}/{segment(item_id)}",
+                   params=[("type", "item")], accept_text=True)
+
+    def remove_from_collection(self, collection_id: str, item_id: str) -> None:
+        """Take item ``item_id`` out of collection ``collection_id``; the item itself stays.
+
+        Raises NotFound when the item is not in the collection.
+        """
+        self._send("DELETE", f"collection/{segment(collection_id)}/{segment(item_id)}",
+                   params=[("type", "item")], accept_text=True)
+
+    def collection_metadata(self, collection_id: str) -> MetadataTimespans:
+        """Every metadata timespan of collection ``collection_id`` as plain JSON dicts."""
+        doc = self._json("GET", f"collection/{segment(collection_id)}/metadata")
+        return parse_metadata_list(doc, "collection")

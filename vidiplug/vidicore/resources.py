@@ -1,0 +1,108 @@
+"""Resource calls: register the VidiNet-style service and its callback location, configure it.
+
+Part of VidiCoreClient; speaks HTTP only through Transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from vidiplug.errors import DocumentError
+from vidiplug.vidicore.documents import JsonObject, Resource, parse_resource, require
+from vidiplug.vidicore.transport import Transport, segment
+
+SERVICE_TYPE = "COGNITIVE_SERVICE"
+
+
+class ResourceCalls(Transport):
+    """``/API/resource/...``: find-or-register (idempotent), configuration, callback URI."""
+
+    def list_resources(self, kind: str) -> list[Resource]:
+        """Every resource of ``kind`` (``"vidinet"`` or ``"callback"``), in VidiCore's order."""
+        doc = self._json("GET", f"resource/{segment(kind)}")
+        return [parse_resource(entry) for entry in _entries(doc)]
+
+    def find_vidinet_resource(self, name: str, url: str) -> Resource | None:
+        """The vidinet resource registered with ``url`` (exact match), or None.
+
+        When several share the url, the one also named ``name`` wins, else the oldest.
+        """
+        same = [r for r in self.list_resources("vidinet") if r.url_or_uri == url]
+        named = [r for r in same if r.name == name]
+        return (named or same)[0] if same else None
+
+    def register_vidinet(self, name: str, url: str, endpoint: str) -> Resource:
+        """Our COGNITIVE_SERVICE resource: the one with ``url`` if it exists, else a new one.
+
+        ``url`` is the ``vidinet://...`` address that identifies the service (it may carry
+        an access key: keep it out of logs); ``endpoint`` and ``name`` are stored with a new
+        registration only. An existing resource is reused as it is, whatever its state.
+        """
+        found = self.find_vidinet_resource(name, url)
+        if found is not None:
+            return found
+        body = {"vidinet": {"url": url, "type": SERVICE_TYPE, "endpoint": endpoint, "name": name}}
+        return parse_resource(self._json("POST", "resource/vidinet", json=body))
+
+    def find_callback_resource(self, uri: str) -> Resource | None:
+        """The callback resource registered with ``uri``, or None.
+
+        URIs are compared whole, credentials included (VidiCore returns them), after
+        undoing percent-encoding in the user-info and lower-casing scheme and host: a
+        location whose secret changed is a different location.
+        """
+        wanted = _comparable(uri)
+        return next((r for r in self.list_resources("callback") if _comparable(r.url_or_uri) == wanted), None)
+
+    def register_callback(self, uri: str) -> Resource:
+        """The callback resource for ``uri`` (``s3://key:secret@bucket/prefix/``), reused or new."""
+        found = self.find_callback_resource(uri)
+        if found is not None:
+            return found
+        return parse_resource(self._json("POST", "resource/callback", json={"callback": {"uri": uri}}))
+
+    def precheck_configuration(self, resource_id: str) -> JsonObject:
+        """What applying the service configuration would do, changing nothing.
+
+        The ServiceConfigurationResultDocument as JSON: ``metadataField``, ``fieldGroup``,
+        ``shapeTag``, ``taskDefinition`` and ``collection`` entries with a ``status`` of
+        ``CREATE``, ``UPDATE`` or ``EXISTS``.
+        """
+        return self._json("GET", f"resource/vidinet/{segment(resource_id)}/configuration/pre-check")
+
+    def apply_configuration(self, resource_id: str, declaration: Mapping[str, Any] | None = None) -> JsonObject:
+        """Create the fields, groups, shape tags, job types and collections the service declares.
+
+        Idempotent: what exists is left alone. ``declaration`` sends a declaration of our
+        own (mock_vidicore stores it on the resource; real VidiCore takes it from VidiNet).
+        Returns the ServiceConfigurationResultDocument, statuses as before applying.
+        """
+        return self._json("PUT", f"resource/vidinet/{segment(resource_id)}/configuration",
+                          json=dict(declaration) if declaration is not None else None)
+
+    def get_callback_uri(self, resource_id: str) -> str:
+        """The URI of callback resource ``resource_id``, credentials included: never log it."""
+        resource = parse_resource(self._json("GET", f"resource/callback/{segment(resource_id)}"))
+        if resource.kind != "callback":
+            raise DocumentError(f"resource {resource_id} is a {resource.kind} resource, not a callback")
+        return resource.url_or_uri
+
+
+def _entries(doc: JsonObject) -> list[JsonObject]:
+    entries = doc.get("resource")
+    entries = entries if isinstance(entries, list) else [entries] if entries else []
+    for entry in entries:
+        require(entry, "id", "ResourceListDocument resource")
+    return entries
+
+
+def _comparable(uri: str) -> tuple[str, ...]:
+    parts = urlsplit(uri)
+    try:
+        host, port = (parts.hostname or "").lower(), str(parts.port or "")
+    except ValueError:  # a port that is not a number: compare the text as it is
+        return (uri,)
+    return (parts.scheme.lower(), unquote(parts.username or ""), unquote(parts.password or ""),
+            host, port, parts.path, parts.query)
