@@ -64,7 +64,7 @@ def test_every_file_is_stored_with_its_bytes_and_content_type(store: CallbackSto
 
 
 @pytest.mark.parametrize("name", [
-    "../escape.json", "..", "a/b.json", "/abs.json", "back\\slash.json", "", ".hidden.json",
+    "../escape.json", "..", "a//b.json", "/abs.json", "back\\slash.json", "", ".hidden.json",
     "nul\x00.json", "new\nline.json", "line\u2028sep.json", 'quote".json', "'); api.delete(); //.json",
     "]]>.json", "</script>.json", "Zoë.json", "x" * 300 + ".json", "a..b.json",
 ])
@@ -177,3 +177,12 @@ def test_store_from_settings_writes_where_the_settings_say(s3_endpoint: str, buc
         store.put_bundle("VX-5", BUNDLE[1:2])
 
     assert _job_keys(s3, bucket, "VX-5") == [f"{PREFIX}/VX-5/result.json"]
+
+
+def test_face_crops_may_live_in_a_sub_folder(store: CallbackStore) -> None:
+    keys = store.put_bundle("VX-7", [CallbackFile("faces/fp-1.jpg", b"jpeg", "image/jpeg", False),
+                                     CallbackFile("010-a.xml", b"<x/>", "application/xml", True)])
+
+    assert keys[0].endswith("VX-7/faces/fp-1.jpg") and keys[1].endswith("VX-7/010-a.xml")
+    with pytest.raises(StorageError):
+        store.put_bundle("VX-7", [CallbackFile("faces/../x.jpg", b"", "image/jpeg", False)])

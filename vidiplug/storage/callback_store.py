@@ -129,7 +129,9 @@ class CallbackStore:
         where = f"{self.location.bucket}/{self.location.key_for(folder)}"
         seen: set[str] = set()
         for item in files:
-            _check_name(item.name, where)
+            # One level of sub-folders is allowed (faces/<fingerprint>.jpg); each part is checked.
+            for part in item.name.split("/"):
+                _check_name(part, where)
             if item.name in seen:
                 raise StorageError(where + item.name, "duplicate file name")
             if item.is_script != item.name.endswith(".xml"):
