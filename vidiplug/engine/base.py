@@ -5,7 +5,9 @@ Knows numpy only; nothing about media containers, stores or VidiCore.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -111,3 +113,13 @@ def l2_normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
     norms[norms == 0] = 1.0
     result: NDArray[np.float32] = (arr / norms).astype(np.float32)
     return result
+
+
+def files_digest(paths: Sequence[Path]) -> str:
+    """First 12 hex digits of sha256 over the files' bytes in order: a model version stamp."""
+    sha = hashlib.sha256()
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+    return sha.hexdigest()[:12]

@@ -6,7 +6,6 @@ after install with no download. Imports nothing above engine/.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import queue
@@ -18,7 +17,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise
+from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
 from vidiplug.engine.dlib_resnet import ResNetProcess
 from vidiplug.errors import EngineError, ModelNotFound
 
@@ -45,15 +44,6 @@ def _model_files() -> dict[str, Path]:
         if not files[role].is_file():
             raise ModelNotFound(f"dlib engine: {files[role]} is missing; reinstall face_recognition_models")
     return files
-
-
-def _digest(paths: Sequence[Path]) -> str:
-    sha = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-    return sha.hexdigest()[:12]
 
 
 class DlibEngine:
@@ -105,7 +95,7 @@ class DlibEngine:
         self.info = EngineInfo(
             name="dlib",
             model=f"{detector}+{files['resnet'].name}",
-            version=_digest([files["resnet"]]),
+            version=files_digest([files["resnet"]]),
             dim=128,
         )
         self.providers: tuple[str, ...] = ("dlib-cpu",)

@@ -5,7 +5,6 @@ Imports insightface (lazily), onnxruntime, numpy and cv2 via align; nothing abov
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import logging
 import warnings
@@ -17,7 +16,7 @@ import onnxruntime as ort
 from numpy.typing import NDArray
 
 from vidiplug.engine.align import norm_crop, pad_for_detection
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise
+from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
 from vidiplug.engine.models import ModelRole, identify_model, read_pack
 from vidiplug.engine.session import ORT_ERRORS, build_session
 from vidiplug.errors import EngineError, ModelNotFound
@@ -40,15 +39,6 @@ def _insightface_classes() -> tuple[Any, Any]:
         from insightface.model_zoo.arcface_onnx import ArcFaceONNX
         from insightface.model_zoo.scrfd import SCRFD
     return SCRFD, ArcFaceONNX
-
-
-def _digest(paths: Sequence[Path]) -> str:
-    sha = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-    return sha.hexdigest()[:12]
 
 
 class InsightFaceEngine:
@@ -123,7 +113,7 @@ class InsightFaceEngine:
         self.info = EngineInfo(
             name="insightface",
             model=f"{det_path.name}+{rec_path.name}",
-            version=_digest([det_path, rec_path]),
+            version=files_digest([det_path, rec_path]),
             dim=self._embedding_dim(),
         )
         self.providers: tuple[str, ...] = tuple(dict.fromkeys([*det_session.get_providers(), *rec_session.get_providers()]))
