@@ -11,6 +11,7 @@ from types import TracebackType
 from platformdirs import user_data_dir
 
 from vidiplug.engine import load_engine
+from vidiplug.engine.base import Engine
 from vidiplug.identity.store import IdentityStore
 from vidiplug.service.poller import JobPoller
 from vidiplug.service.registration import Registration, register
@@ -30,14 +31,16 @@ class ServiceApp:
     """Owns the engine, the identity store and the poller; ``start()`` / ``stop()``.
 
     ``instance`` names this process in job claims (two instances on one VidiCore need
-    different names).
+    different names). ``engine``: an engine to use instead of loading the configured one
+    (the caller keeps owning it: ``stop()`` closes only an engine the app loaded).
     """
 
-    def __init__(self, settings: Settings, instance: str | None = None) -> None:
+    def __init__(self, settings: Settings, instance: str | None = None, engine: Engine | None = None) -> None:
         self.settings = settings
         self.instance = instance or default_instance_name(settings)
         store_path = settings.store.path or Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
-        self.engine = load_engine(settings.engine)
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else load_engine(settings.engine)
         self.store = IdentityStore(store_path)
         self.context = JobContext(self.engine, self.store, settings, self.client, self.instance)
         self.registration: Registration | None = None
@@ -71,7 +74,7 @@ class ServiceApp:
         if self.poller is not None:
             self.poller.stop(wait=True)
         self.store.close()
-        close = getattr(self.engine, "close", None)
+        close = getattr(self.engine, "close", None) if self._owns_engine else None
         if callable(close):
             close()
 

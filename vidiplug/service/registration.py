@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from vidiplug.service.declaration import service_declaration
 from vidiplug.settings import Settings
 from vidiplug.storage.location import S3Location
 from vidiplug.vidicore.client import VidiCoreClient
@@ -14,10 +15,11 @@ log = logging.getLogger("vidiplug.service")
 
 @dataclass(frozen=True)
 class Registration:
-    """Our VidiNet-style resource id and the callback resource id jobs should name."""
+    """Our VidiNet-style resource id, the callback resource id jobs should name, the training collection."""
 
     resource_id: str
     callback_id: str
+    training_collection_id: str
 
 
 def register(client: VidiCoreClient, settings: Settings) -> Registration:
@@ -30,6 +32,7 @@ def register(client: VidiCoreClient, settings: Settings) -> Registration:
     resource = client.register_vidinet(name=name, url=f"vidinet://{name}@vidiplug", endpoint="vidiplug")
     location = S3Location.from_settings(settings.callback)
     callback = client.register_callback(location.uri_with_credentials())
-    client.apply_configuration(resource.id)
+    client.apply_configuration(resource.id, service_declaration(settings.service.training_collection))
+    training_id = client.ensure_collection(settings.service.training_collection)
     log.info("registered as %s (callback %s, %s)", resource.id, callback.id, location)
-    return Registration(resource.id, callback.id)
+    return Registration(resource.id, callback.id, training_id)
