@@ -1,7 +1,7 @@
 /*
  * vidiplug analyze callback, part 1 of 2: items for new unknown faces.
  *
- * DATA: {scriptVersion, jobId, itemId, collection,
+ * DATA: {scriptVersion, jobId, itemId, collection, storageId (or null: VidiCore's default),
  *        unknowns: [{fingerprint, thumbnailUri (s3:// URI or null), title}],
  *        previouslyImported: [fingerprint]}
  *
@@ -67,8 +67,12 @@
     if (unknown.thumbnailUri) {
       what = "importing the face crop of unknown " + fingerprint;
       answer = lib.attempt(what, function () {
-        return api.path("import").queryParam("uri", unknown.thumbnailUri)
-          .queryParam("original", "vcs_face_thumbnail").input(metadata).post();
+        var request = api.path("import").queryParam("uri", unknown.thumbnailUri)
+          .queryParam("original", "vcs_face_thumbnail");
+        if (DATA.storageId) {
+          request = request.queryParam("storageId", String(DATA.storageId));
+        }
+        return request.input(metadata).post();
       });
     } else {
       what = "creating a placeholder item for unknown " + fingerprint + " (no face crop)";

@@ -100,6 +100,7 @@ def build_analyze_bundle(
     unknown_collection: str,
     previously_imported: Sequence[str],
     analyzer_id: str = "VidiplugFaceAnalyzer",
+    storage_id: str | None = None,
 ) -> list[CallbackFile]:
     """The files that hand ``result`` of analysing ``item_id`` back to VidiCore, in upload order.
 
@@ -111,7 +112,8 @@ def build_analyze_bundle(
     credentials, ``s3://bucket/prefix/``; the scripts import crops from
     ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
     ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
-    (not new), whose items should exist. Raises CallbackError for an unsafe id, fingerprint or
+    (not new), whose items should exist. ``storage_id``: the VidiCore storage the face crops
+    are imported to (None = VidiCore's default). Raises CallbackError for an unsafe id, fingerprint or
     base URI, and DocumentError for a malformed ``analyzer_id``.
     """
     job = _safe_id(job_id, "job id")
@@ -135,7 +137,8 @@ def build_analyze_bundle(
                          "title": unknown_title(fingerprint)})
     previous = [_safe_id(fp, "fingerprint") for fp in dict.fromkeys(previously_imported) if fp not in new]
     common: dict[str, object] = {"jobId": job, "itemId": _safe_id(item_id, "item id")}
-    unknowns_data = {**common, "collection": unknown_collection, "unknowns": unknowns, "previouslyImported": previous}
+    unknowns_data = {**common, "collection": unknown_collection, "unknowns": unknowns, "previouslyImported": previous,
+                     "storageId": _safe_id(storage_id, "storage id") if storage_id else None}
     metadata_data = {
         **common,
         "analyzerId": analyzer_id,

@@ -115,6 +115,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
+        storage_id=params.storage_id,
     )
     callbacks.put_bundle(job.id, files)
     client.set_job_status(job.id, context.instance, "VIDINET_JOB")
