@@ -127,6 +127,7 @@ def test_unknowns_script_data_lists_new_unknowns_and_previously_imported_fingerp
              "thumbnailUri": None},
         ],
         "previouslyImported": [seen_before.fingerprint],
+        "storageId": None,
     }
 
 
