@@ -12,6 +12,8 @@ from types import UnionType
 from typing import Any, Union, get_args, get_origin, get_type_hints
 from urllib.parse import unquote, urlsplit
 
+from platformdirs import user_data_dir
+
 from vidiplug.engine.config import EngineSettings
 from vidiplug.errors import ConfigError
 from vidiplug.pipeline.params import AnalyzeParams
@@ -98,10 +100,14 @@ class CallbackSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    """Where the identity store lives. ``path``: SQLite file (None = identities.sqlite in
-    the user data dir)."""
+    """Where the identity store lives. ``path``: SQLite file (None = service-identities.sqlite
+    in the user data dir, apart from the CLI's own store)."""
 
     path: Path | None = None
+
+    def resolved_path(self) -> Path:
+        """``path``, or the default file in the user data dir."""
+        return self.path if self.path is not None else Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
 
 
 @dataclass(frozen=True)

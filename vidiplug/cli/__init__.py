@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 
 from vidiplug import __version__
 from vidiplug.errors import VidiplugError
+from vidiplug.logs import setup_logging
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
 log = logging.getLogger("vidiplug.cli")
@@ -124,24 +125,49 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list installed face models and how to install more",
                                  description="List installed face models and explain how to install an insightface pack.")
     models.add_argument("--models-root", type=Path, default=default_models_root(), help="folder holding insightface packs")
+
+    config_help = ("service configuration TOML (see config/vidiplug.toml); VIDIPLUG_<SECTION>__<KEY> "
+                   "environment variables override it")
+    serve = commands.add_parser("serve", help="run as a VidiCore face analysis service",
+                                description="Register with VidiCore as a cognitive service resource, then claim "
+                                            "and run its analyze and train jobs until stopped (Ctrl-C, SIGTERM).")
+    serve.add_argument("--config", type=Path, help=config_help)
+    serve.add_argument("--instance", help="name of this process in job claims (default: host:resource name); "
+                                          "every instance on one VidiCore needs its own")
+
+    check = commands.add_parser("check", help="validate the service configuration and reach VidiCore and S3",
+                                description="Validate the configuration, then reach VidiCore, the S3 callback "
+                                            "location, the identity store and the face engine; one line per check.")
+    check.add_argument("--config", type=Path, help=config_help)
+
+    demo = commands.add_parser("demo", help="run the whole VidiCore workflow on loopback, no network needed",
+                               description="Start a mock VidiCore, a local S3 server and the service on loopback, "
+                                           "then train, analyze, name and delete faces as an operator would, "
+                                           "printing what the operator sees.")
+    demo.add_argument("--media", metavar="FILE", default="sample:astronaut.mp4",
+                      help="video to analyse (default: sample:astronaut.mp4, built from a public-domain NASA portrait)")
+    demo.add_argument("--gallery", type=Path, metavar="DIR",
+                      help="training photos, one sub-folder per person (default: the sample portrait as one person)")
+    demo.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temporary folder)")
+    _add_engine_options(demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vidiplug`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING - 10 * min(args.verbose, 2),
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    from vidiplug.cli import commands
+    # Redacting from the first line on: a secret in a URL or an error never reaches stderr.
+    setup_logging(logging.WARNING - 10 * min(args.verbose, 2), fmt="%(levelname)s %(name)s: %(message)s")
+    from vidiplug.cli import commands, demo, service_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "analyze": commands.run_analyze,
         "enroll": commands.run_enroll,
         "people": commands.run_people,
         "models": commands.run_models,
+        "serve": service_commands.run_serve,
+        "check": service_commands.run_check,
+        "demo": demo.run_demo,
     }
     try:
         return handlers[args.command](args)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from pathlib import Path
 from types import TracebackType
-
-from platformdirs import user_data_dir
 
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Engine
@@ -38,7 +35,7 @@ class ServiceApp:
     def __init__(self, settings: Settings, instance: str | None = None, engine: Engine | None = None) -> None:
         self.settings = settings
         self.instance = instance or default_instance_name(settings)
-        store_path = settings.store.path or Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
+        store_path = settings.store.resolved_path()
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else load_engine(settings.engine)
         self.store = IdentityStore(store_path)

@@ -1,0 +1,308 @@
+"""``vidiplug demo``: seed 002's face workflow against a VidiCore on loopback, printed as an operator sees it.
+
+Starts moto's S3 server and mock_vidicore (a real HTTP server with a real JavaScript
+callback executor) on free loopback ports, then the service itself, and drives them only
+through VidiCore's REST API, as an operator or Vidispine's UI would. Needs no network.
+Part of the CLI room: prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from vidiplug.cli.commands import resolve_media
+from vidiplug.errors import VidiplugError
+from vidiplug.media.probe import IMAGE_SUFFIXES
+from vidiplug.render.timecode import parse_timecode
+from vidiplug.settings import Settings, load_settings
+from vidiplug.vidicore.client import VidiCoreClient
+from vidiplug.vidicore.documents import Job, MetadataTimespans, as_list, text_of
+
+JOB_TIMEOUT_S = 600.0
+RENAME_TIMEOUT_S = 60.0
+DEMO_USER = ("admin", "admin")
+SAMPLE_PERSON = "Eileen Collins"  # the astronaut in scikit-image's public-domain NASA portrait
+T = TypeVar("T")
+
+
+class DemoError(VidiplugError):
+    """A demo step did not produce what the workflow promises."""
+
+
+@dataclass(frozen=True)
+class FaceSpan:
+    """One face on an item's timeline, as the operator's UI shows it."""
+
+    start_s: float
+    end_s: float
+    name: str
+    fingerprint: str
+    confidence: float | None
+
+
+def face_spans(spans: MetadataTimespans) -> list[FaceSpan]:
+    """The ``adu_face_*`` values of an item's metadata (JSON timespans), by start time."""
+    found: list[FaceSpan] = []
+    for span in spans:
+        start, end = span.get("start"), span.get("end")
+        if not isinstance(start, str) or not isinstance(end, str) or start == "-INF":
+            continue
+        for group in as_list(span.get("group")):
+            if not isinstance(group, dict) or not str(text_of(group.get("name")) or "").startswith("adu_face_"):
+                continue
+            for value in as_list(group.get("group")):
+                fields = _fields(value) if isinstance(value, dict) else {}
+                if "adu_av_valueId" in fields:
+                    confidence = fields.get("adu_av_confidence")
+                    found.append(FaceSpan(float(parse_timecode(start)), float(parse_timecode(end)),
+                                          fields.get("adu_av_value", ""), fields["adu_av_valueId"],
+                                          float(confidence) if confidence else None))
+    return sorted(found, key=lambda f: (f.start_s, f.name))
+
+
+def _fields(node: dict[str, Any]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for entry in as_list(node.get("field")):
+        name = text_of(entry.get("name")) if isinstance(entry, dict) else None
+        texts = [text_of(v) for v in as_list(entry.get("value"))] if name else []
+        if name and texts and texts[0] is not None:
+            values[name] = texts[0]
+    return values
+
+
+def wait_until(condition: Callable[[], T | None], timeout_s: float, what: str) -> T:
+    """``condition()`` once it returns something other than None; DemoError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise DemoError(f"timed out after {timeout_s:g} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def local_s3() -> Iterator[str]:
+    """moto's S3 server on a free loopback port; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@contextmanager
+def local_vidicore(s3_endpoint: str, folder: Path) -> Iterator[str]:
+    """mock_vidicore in a child process on a free loopback port; yields its base URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log_path = folder / "mock-vidicore.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0", "--user", DEMO_USER[0],
+             "--password", DEMO_USER[1], "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.1",
+             "--data-dir", str(folder / "data")],
+            stdout=subprocess.PIPE, stderr=log_file, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise DemoError(f"mock VidiCore did not start; see {log_path}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def demo_settings(args: argparse.Namespace, vidicore_url: str, s3_endpoint: str, bucket: str, work: Path) -> Settings:
+    """Service settings for the demo: loopback VidiCore and S3, a store in the work folder."""
+    overrides: dict[str, object] = {
+        "vidicore.url": vidicore_url, "vidicore.user": DEMO_USER[0], "vidicore.password": DEMO_USER[1],
+        "vidicore.resource_name": "vidiplug-demo",
+        "callback.uri": f"s3://demo:demo@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
+        "store.path": str(work / "identities.sqlite"), "service.poll_interval_s": 0.3,
+        "service.autotrain": False, "service.work_dir": str(work / "jobs"),
+        "engine.name": args.engine, "engine.pack": args.pack, "engine.det_thresh": args.detection_threshold,
+        "engine.detect_size_px": args.detect_size,
+    }
+    if args.models_root is not None:
+        overrides["engine.models_root"] = str(args.models_root)
+    (work / "jobs").mkdir(parents=True, exist_ok=True)
+    return load_settings(None, {}, overrides)
+
+
+def gallery_images(gallery: Path | None, work: Path) -> list[tuple[str, Path]]:
+    """(person name, photo) pairs from ``gallery/Name/*.jpg``, or the sample portrait as one person."""
+    if gallery is None:
+        return [(SAMPLE_PERSON, resolve_media("sample:astronaut"))]
+    if not gallery.is_dir():
+        raise DemoError(f"{gallery}: not a folder with one sub-folder of photos per person")
+    pairs = [(folder.name, photo) for folder in sorted(gallery.iterdir()) if folder.is_dir()
+             for photo in sorted(folder.iterdir()) if photo.suffix.lower() in IMAGE_SUFFIXES]
+    if not pairs:
+        raise DemoError(f"{gallery}: no photos found in its sub-folders")
+    return pairs
+
+
+def say(text: str = "") -> None:
+    """One line of the demo's narration on stdout."""
+    print(text, flush=True)
+
+
+class Operator:
+    """The operator's side of the demo: REST calls an operator (or Vidispine's UI) makes."""
+
+    def __init__(self, client: VidiCoreClient, resource_id: str, callback_id: str) -> None:
+        self.client, self.resource_id, self.callback_id = client, resource_id, callback_id
+
+    def wait_job(self, job: Job) -> Job:
+        """The job once it has ended; DemoError unless it FINISHED."""
+        ended = wait_until(lambda: (lambda j: j if j.state.is_terminal else None)(self.client.get_job(job.id)),
+                           JOB_TIMEOUT_S, f"job {job.id}")
+        if ended.state.value not in ("FINISHED", "FINISHED_WARNING"):
+            raise DemoError(f"job {job.id} ended {ended.state.value}: {ended.failure_reason or 'no reason given'}")
+        return ended
+
+    def analyze(self, item_id: str) -> Job:
+        say(f"$ POST /API/item/{item_id}/analyze?resourceId={self.resource_id}&callbackId={self.callback_id}")
+        job = self.wait_job(self.client.start_analyze(item_id, self.resource_id, self.callback_id, {}))
+        say(f"  job {job.id}: {job.state.value}")
+        return job
+
+    def timeline(self, item_id: str) -> list[FaceSpan]:
+        spans = face_spans(self.client.get_item_metadata(item_id))
+        say(f"$ GET /API/item/{item_id}?content=metadata   ({len(spans)} face timespans)")
+        for span in spans:
+            confidence = f"  confidence {span.confidence:.2f}" if span.confidence is not None else ""
+            say(f"  {span.start_s:7.2f}-{span.end_s:7.2f} s  {span.name:<24} {span.fingerprint}{confidence}")
+        return spans
+
+    def unknown_items(self, collection: str) -> dict[str, str]:
+        """fingerprint -> item id of the items in the unknown collection."""
+        collection_id = self.client.find_collection(collection)
+        if collection_id is None:
+            return {}
+        found: dict[str, str] = {}
+        for item_id in self.client.collection_items(collection_id):
+            fingerprint = self.client.get_item(item_id, ("metadata",)).field("vcs_face_externalId")
+            if fingerprint:
+                found[fingerprint] = item_id
+        return found
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``vidiplug demo``: start everything on loopback and walk through the workflow."""
+    import boto3
+
+    from vidiplug.service.app import ServiceApp
+
+    # moto's werkzeug server logs every request at INFO; the operator's narration is the output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    media = resolve_media(args.media)
+    if not media.is_file():
+        raise DemoError(f"{media}: no such media file")
+    with ExitStack() as stack:
+        work = args.workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vidiplug-demo-")))
+        work.mkdir(parents=True, exist_ok=True)
+        s3_endpoint = stack.enter_context(local_s3())
+        bucket = "vidiplug-demo-callbacks"
+        boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="demo",
+                     aws_secret_access_key="demo").create_bucket(Bucket=bucket)
+        url = stack.enter_context(local_vidicore(s3_endpoint, work / "vidicore"))
+        settings = demo_settings(args, url, s3_endpoint, bucket, work)
+        say(f"mock VidiCore at {url}, S3 at {s3_endpoint}, work folder {work}")
+        app = ServiceApp(settings, instance="demo")
+        stack.callback(app.stop)
+        registration = app.start()
+        say(f"service registered as VidiNet resource {registration.resource_id}, callback resource "
+            f"{registration.callback_id}; configuration applied (vcs_face_* fields, face ADU groups, "
+            f"shape tag vcs_face_thumbnail, merge/relabel job types, collection "
+            f"{settings.service.training_collection} = {registration.training_collection_id})")
+        client = stack.enter_context(VidiCoreClient(url, *DEMO_USER))
+        walk_through(Operator(client, registration.resource_id, registration.callback_id), settings,
+                     registration.training_collection_id, media, gallery_images(args.gallery, work), work)
+    return 0
+
+
+def walk_through(op: Operator, settings: Settings, training_id: str, media: Path,
+                 photos: list[tuple[str, Path]], work: Path) -> None:
+    """Seed 002 step by step: analyse, name an unknown, delete one, train, analyse again."""
+    client, unknown_collection = op.client, settings.analysis.unknown_collection_name
+    say(f"\n1. Upload {media.name} and analyse it before any training: every face is an unknown fingerprint")
+    item_id = client.import_placeholder_with_file(media)
+    op.analyze(item_id)
+    op.timeline(item_id)
+    unknowns = op.unknown_items(unknown_collection)
+    say(f"  collection {unknown_collection}: {len(unknowns)} unknown face items "
+        + ", ".join(f"{i} ({fp[:8]})" for fp, i in unknowns.items()))
+    if not unknowns:
+        raise DemoError(f"no face found in {media.name}: try other media with --media")
+
+    fingerprints = list(unknowns)
+    named_fp = fingerprints[0]
+    new_name = photos[0][0] if len(photos) == 1 or len(fingerprints) == 1 else "Named by the operator"
+    say(f"\n2. The archivist names unknown item {unknowns[named_fp]}: vcs_face_value = {new_name!r}")
+    client.put_item_metadata(unknowns[named_fp], {"timespan": [{"start": "-INF", "end": "+INF", "field": [
+        {"name": "vcs_face_value", "value": [{"value": new_name}]}]}]})
+    wait_until(lambda: True if any(s.fingerprint == named_fp and s.name == new_name
+                                   for s in face_spans(client.get_item_metadata(item_id))) else None,
+               RENAME_TIMEOUT_S, f"the timeline of {item_id} to show {new_name!r}")
+    op.timeline(item_id)
+
+    if len(fingerprints) > 1:
+        gone = fingerprints[1]
+        say(f"\n3. The archivist deletes unknown item {unknowns[gone]} ({gone[:8]}): it must never come back")
+        client.delete_item(unknowns[gone])
+        op.analyze(item_id)
+        again = op.unknown_items(unknown_collection)
+        say(f"  re-analysed: fingerprint {gone[:8]} " + ("was RE-IMPORTED (bug)" if gone in again else
+                                                          "was not re-imported"))
+        if gone in again:
+            raise DemoError(f"deleted fingerprint {gone} was imported again")
+    else:
+        say("\n3. (only one unknown face in this media, so there is none to delete; pass --media with more people)")
+
+    say(f"\n4. Upload training photos into {settings.service.training_collection} and train")
+    photo_items: dict[str, tuple[str, str]] = {}
+    for name, photo in photos:
+        photo_id = client.import_placeholder_with_file(photo, {"timespan": [{"start": "-INF", "end": "+INF", "field": [
+            {"name": "vcs_face_isTrainingMaterial", "value": [{"value": "true"}]},
+            {"name": "vcs_face_value", "value": [{"value": name}]}]}]})
+        client.add_to_collection(training_id, photo_id)
+        photo_items[photo_id] = (name, photo.name)
+    say(f"$ POST /API/collection/{training_id}/train?resourceId={op.resource_id}&callbackId={op.callback_id}")
+    train_job = op.wait_job(client.start_train(training_id, op.resource_id, op.callback_id, {}))
+    say(f"  job {train_job.id}: {train_job.state.value}")
+    for photo_id, (name, file_name) in photo_items.items():
+        item = client.get_item(photo_id, ("metadata",))
+        reason = item.field("adu_av_description")
+        say(f"  {photo_id} {name:<24} {file_name:<28} vcs_face_method={item.field('vcs_face_method') or '-'}"
+            + (f"  rejected: {reason}" if reason else ""))
+
+    say(f"\n5. Analyse {media.name} again: trained people are named on the timeline")
+    op.analyze(item_id)
+    spans = op.timeline(item_id)
+    named = sorted({s.name for s in spans if s.name != "Unknown"})
+    say(f"\nDone: {len(spans)} face timespans on item {item_id}; named: {', '.join(named) or 'nobody'}.")
+    if work.exists():
+        shutil.rmtree(work / "jobs", ignore_errors=True)

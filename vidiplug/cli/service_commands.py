@@ -1,0 +1,116 @@
+"""``vidiplug serve`` and ``vidiplug check``: run the VidiCore service, or prove its configuration works.
+
+Part of the CLI room: prints, reads the environment, maps outcomes to exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from vidiplug.errors import VidiplugError
+from vidiplug.logs import redact, setup_logging
+from vidiplug.settings import Settings, load_settings
+
+log = logging.getLogger("vidiplug.cli")
+Check = tuple[str, Callable[[Settings], str]]
+
+
+def load_config(path: Path | None) -> Settings:
+    """Settings from ``path`` (None: environment and defaults only), then ``VIDIPLUG_<SECTION>__<KEY>``."""
+    return load_settings(path, os.environ)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Register with VidiCore and run jobs until SIGINT/SIGTERM; running jobs are finished first."""
+    from vidiplug.service.app import ServiceApp
+
+    settings = load_config(args.config)
+    setup_logging(settings.service.log_level, secrets=settings.secrets())
+    app = ServiceApp(settings, instance=args.instance)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal %d: stopping after the running jobs", signum)
+        app.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        registration = app.start()
+        print(f"vidiplug: serving as resource {registration.resource_id} (callback {registration.callback_id}, "
+              f"instance {app.instance}); stop with Ctrl-C", file=sys.stderr)
+        app.wait()
+    finally:
+        app.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def _check_vidicore(settings: Settings) -> str:
+    from vidiplug.vidicore.client import VidiCoreClient
+
+    vc = settings.vidicore
+    with VidiCoreClient(vc.url, vc.user, vc.password.reveal(), timeout_s=vc.timeout_s) as client:
+        services = client.list_resources("vidinet")
+    ours = [r for r in services if r.url_or_uri == f"vidinet://{vc.resource_name}@vidiplug"]
+    state = f"registered as {ours[0].id}" if ours else "not registered yet (serve registers it)"
+    return f"VidiCore at {vc.url} answers as user {vc.user!r}; resource {vc.resource_name!r} {state}"
+
+
+def _check_callback(settings: Settings) -> str:
+    from vidiplug.storage.callback_store import CallbackStore
+
+    with CallbackStore.from_settings(settings.callback) as store:
+        store.check()
+        return f"callback location {store.location} is writable"
+
+
+def _check_engine(settings: Settings) -> str:
+    from vidiplug.engine import load_engine
+
+    engine = load_engine(settings.engine)
+    try:
+        info = engine.info
+        return f"face engine {info.name} ({info.model}) loads"
+    finally:
+        close = getattr(engine, "close", None)
+        if callable(close):
+            close()
+
+
+def _check_store(settings: Settings) -> str:
+    from vidiplug.identity.store import IdentityStore
+    path = settings.store.resolved_path()
+    with IdentityStore(path) as store:
+        count = len(store.summaries())
+    return f"identity store {path} opens ({count} identities)"
+
+
+CHECKS: tuple[Check, ...] = (
+    ("vidicore", _check_vidicore), ("callback", _check_callback), ("store", _check_store), ("engine", _check_engine),
+)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Validate the configuration, then reach VidiCore, the callback location, the store and the engine.
+
+    Prints one line per check (``ok`` or ``FAIL`` and the reason); exit code 0 only when all pass.
+    """
+    settings = load_config(args.config)  # a ConfigError here is the one-line answer
+    secrets = settings.secrets()
+    print(f"ok    configuration {args.config or '(environment and defaults)'} is valid")
+    failed = 0
+    for name, check in CHECKS:
+        try:
+            print(f"ok    {check(settings)}")
+        except VidiplugError as exc:
+            failed += 1
+            message = redact(str(exc), secrets)
+            print(f"FAIL  {message if message.startswith(name + ':') else f'{name}: {message}'}")
+    return 0 if failed == 0 else 2
