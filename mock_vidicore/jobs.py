@@ -122,6 +122,8 @@ def register(router: Router, ctx: Context) -> None:
         with store.transaction():
             store.item(request.params["id"])
             data = {"itemId": request.params["id"], **_cognitive_data(ctx, request)}
+            if request.arg("tag"):  # the shape to analyse (default: the original)
+                data["tag"] = request.arg("tag")
             job = create_job(ctx, "ANALYZE", request.user, {**job_metadata(request), **data},
                              priority=_priority(request))
             return answer(request, job)

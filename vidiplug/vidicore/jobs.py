@@ -80,15 +80,18 @@ class JobCalls(Transport):
         return parse_job(self._json("DELETE", f"job/{segment(job_id)}", params=params))
 
     def start_analyze(self, item_id: str, resource_id: str, callback_id: str | None,
-                      jobmetadata: Mapping[str, str]) -> Job:
+                      jobmetadata: Mapping[str, str], tag: str | None = None) -> Job:
         """Start face analysis of item ``item_id`` by service ``resource_id``; the READY job.
 
-        ``callback_id``: the callback resource results are handed back through.
+        ``callback_id``: the callback resource results are handed back through. ``tag``:
+        the shape to analyse (None = the original).
         ``jobmetadata``: job parameters such as ``cognitive_service_ConfidenceThreshold``;
         a key must not be empty or hold ``=``. Raises VidiCoreError (400) when the
         resource is not an ONLINE cognitive service.
         """
         params = _job_params(resource_id, callback_id, jobmetadata)
+        if tag:
+            params.append(("tag", tag))
         return parse_job(self._json("POST", f"item/{segment(item_id)}/analyze", params=params, json={}))
 
     def start_train(self, collection_id: str, resource_id: str, callback_id: str | None,
