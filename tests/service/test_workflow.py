@@ -124,6 +124,7 @@ def test_a_corrupt_video_fails_its_job_and_the_next_job_succeeds(start_service, 
     assert failed["status"] == "FAILED_TOTAL"
     assert "broken.mp4" in job_data(failed)["failureReason"]
     assert finished["status"] == "FINISHED"
+    assert float(finished["currentStep"]["progress"]["value"]) >= 10  # the service reported how far it got
     assert field_values(operator.metadata(good), "adu_av_valueId")
 
 
