@@ -1,10 +1,14 @@
-"""Shared fixtures: the shared real-data folder and one dlib engine per test session."""
+"""Shared fixtures: the shared real-data folder, one dlib engine and one moto S3 server per test session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from vidiplug.engine.dlib import DlibEngine
 
@@ -18,6 +22,30 @@ def data_dir() -> Path:
     if not (DATA / "MANIFEST.md").is_file():
         pytest.fail(f"shared test data not found at {DATA}")
     return DATA
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of one moto S3 server on a free loopback port, for the whole session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(s3_endpoint: str) -> Iterator[Any]:
+    """A test-side boto3 client to arrange and inspect buckets (not the code under test)."""
+    client = boto3.session.Session().client(
+        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

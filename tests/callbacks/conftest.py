@@ -5,16 +5,14 @@ Nothing is patched: the scripts run in the mock's own callback executor against 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+
+from mock_vidicore.launch import launch_mock
 
 from callback_harness import HOSTILE_NAMES, CallbackLocation, VidiCore
 
@@ -73,45 +71,15 @@ def face_jpeg(data_dir: Path) -> bytes:
     return (data_dir / "face_recognition/examples/obama_small.jpg").read_bytes()
 
 
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free loopback port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3(s3_endpoint: str) -> Any:
-    """One boto3 S3 client against moto."""
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
-
-
 @pytest.fixture(scope="module")
 def mock_url(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[str]:
     """`python -m mock_vidicore --port 0` for this module; its URL is the first line it prints."""
-    log_path = tmp_path_factory.mktemp("mock") / "mock.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0",
-             "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05", "--script-time-limit-s", "20"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True)
-    assert process.stdout is not None
+    running = launch_mock(tmp_path_factory.mktemp("mock"), "--s3-endpoint", s3_endpoint,
+                          "--poll-interval-s", "0.05", "--script-time-limit-s", "20")
     try:
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            pytest.fail(f"mock_vidicore did not print its URL: {url!r}\n{log_path.read_text()}")
-        yield url
+        yield running.url
     finally:
-        if process.poll() is None:
-            process.terminate()
-        assert process.wait(timeout=15) == 0, log_path.read_text()
-        process.stdout.close()
+        assert running.stop() == 0, running.log_path.read_text()
 
 
 @pytest.fixture(scope="module")

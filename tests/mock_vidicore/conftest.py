@@ -6,75 +6,14 @@ and plain S3 to moto on loopback.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from mock_api import Api
+from mock_api import Api, Server, start_server
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Server:
-    """A running mock: its process, base URL and log file."""
-
-    process: subprocess.Popen[str]
-    url: str
-    log_path: Path
-
-    def stop(self) -> int:
-        """SIGTERM and wait; return the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        code = self.process.wait(timeout=15)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        return code
-
-
-def start_server(tmp: Path, *extra: str) -> Server:
-    """Start `python -m mock_vidicore --port 0 ...` and read its URL from stdout's first line."""
-    log_path = tmp / f"mock-{uuid.uuid4().hex[:8]}.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0", *extra],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    if not url.startswith("http://127.0.0.1:"):
-        process.kill()
-        process.wait()
-        process.stdout.close()
-        pytest.fail(f"mock_vidicore did not print its URL: {url!r}\n{log_path.read_text()}")
-    return Server(process, url, log_path)
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free loopback port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3(s3_endpoint: str) -> Any:
-    """One boto3 S3 client against moto."""
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 @pytest.fixture

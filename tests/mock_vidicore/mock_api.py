@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from mock_vidicore.launch import LaunchError, RunningMock, launch_mock
+
 NS = "http://xml.vidispine.com/schema/vidispine"
+
+
+Server = RunningMock
+
+
+def start_server(tmp: Path, *extra: str) -> Server:
+    """Start `python -m mock_vidicore --port 0 ...` and read its URL from stdout's first line."""
+    try:
+        return launch_mock(tmp, *extra)
+    except LaunchError as exc:
+        pytest.fail(str(exc))
 
 
 def wait_for(condition: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 import requests
 from lxml import etree
 
-from conftest import Server, start_server
+from mock_api import Server, start_server
 from mock_api import NS, Api, metadata, new_item
 
 

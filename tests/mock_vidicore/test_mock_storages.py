@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from lxml import etree
 
-from conftest import Server, start_server
+from mock_api import Server, start_server
 from mock_api import NS, Api, new_item
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\1" * 32

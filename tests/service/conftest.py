@@ -6,66 +6,31 @@ mock's own QuickJS executor runs them.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from mock_vidicore.launch import launch_mock
 from operator_api import Operator
 from vidiplug.service.app import ServiceApp
 from vidiplug.settings import Settings, load_settings
 
-REPO = Path(__file__).resolve().parents[2]
 StartService = Callable[..., ServiceApp]
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on a free loopback port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3(s3_endpoint: str) -> Any:
-    """A boto3 S3 client against moto."""
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 @pytest.fixture(scope="module")
 def mock_url(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[str]:
-    """`python -m mock_vidicore --port 0` for this module; its URL is the first line it prints."""
+    """`python -m mock_vidicore --port 0` for this module, running callbacks from moto."""
     folder = tmp_path_factory.mktemp("mock")
-    log_path = folder / "mock.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0",
-             "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05", "--script-time-limit-s", "30",
-             "--data-dir", str(folder / "data")],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True)
-    assert process.stdout is not None
+    running = launch_mock(folder, "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05",
+                          "--script-time-limit-s", "30", "--data-dir", str(folder / "data"))
     try:
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            pytest.fail(f"mock_vidicore did not print its URL: {url!r}\n{log_path.read_text()}")
-        yield url
+        yield running.url
     finally:
-        if process.poll() is None:
-            process.terminate()
-        assert process.wait(timeout=15) == 0, log_path.read_text()
-        process.stdout.close()
+        assert running.stop() == 0, running.log_path.read_text()
 
 
 @pytest.fixture

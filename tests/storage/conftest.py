@@ -10,9 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from vidiplug.settings import Secret
 from vidiplug.storage.location import S3Credentials
@@ -26,30 +24,6 @@ CREDENTIALS = S3Credentials("AKIATESTKEY", Secret(SECRET))
 def credentials() -> S3Credentials:
     """The key pair the code under test signs with; the secret holds "/" and "+"."""
     return CREDENTIALS
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """URL of one moto S3 server on a free loopback port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def s3(s3_endpoint: str) -> Iterator[Any]:
-    """A test-side boto3 client to arrange and inspect buckets (not the code under test)."""
-    client = boto3.session.Session().client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test")
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture

@@ -6,18 +6,14 @@ Written for tests/vidicore (the mock's own suite has its fixtures in tests/mock_
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from mock_vidicore.launch import LaunchError, RunningMock, launch_mock
 from vidiplug.vidicore.client import VidiCoreClient
 
-REPO = Path(__file__).resolve().parents[2]
 USER = "admin"
 # Distinctive, with the characters Basic auth and URLs treat specially, so a leak is findable.
 PASSWORD = "pw:7f3a@vidi/secret%20"
@@ -26,42 +22,15 @@ NewClient = Callable[..., VidiCoreClient]
 """The ``new_client`` fixture: keyword arguments base_url, password, timeout_s, page_size."""
 
 
-@dataclass
-class MockVidiCore:
-    """A running mock: process, base URL (without /API), credentials and its log file."""
-
-    process: subprocess.Popen[str]
-    url: str
-    user: str
-    password: str
-    log_path: Path
-
-    def stop(self) -> int:
-        """SIGTERM, wait, close the stdout pipe; the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            return self.process.wait(timeout=15)
-        finally:
-            if self.process.stdout is not None:
-                self.process.stdout.close()
+MockVidiCore = RunningMock
 
 
 def start_mock(folder: Path, user: str = USER, password: str = PASSWORD) -> MockVidiCore:
     """Start ``python -m mock_vidicore --port 0`` and read its URL from the first stdout line."""
-    log_path = folder / f"mock-{uuid.uuid4().hex[:8]}.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0",
-             "--user", user, "--password", password, "--poll-interval-s", "5"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True)
-    assert process.stdout is not None
-    url = process.stdout.readline().strip()
-    mock = MockVidiCore(process, url, user, password, log_path)
-    if not url.startswith("http://127.0.0.1:"):
-        mock.stop()
-        pytest.fail(f"mock_vidicore did not print its URL: {url!r}\n{log_path.read_text()}")
-    return mock
+    try:
+        return launch_mock(folder, "--poll-interval-s", "5", user=user, password=password)
+    except LaunchError as exc:
+        pytest.fail(str(exc))
 
 
 def closed_port() -> int:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -110,28 +108,17 @@ def local_s3() -> Iterator[str]:
 @contextmanager
 def local_vidicore(s3_endpoint: str, folder: Path) -> Iterator[str]:
     """mock_vidicore in a child process on a free loopback port; yields its base URL."""
-    folder.mkdir(parents=True, exist_ok=True)
-    log_path = folder / "mock-vidicore.log"
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mock_vidicore", "--host", "127.0.0.1", "--port", "0", "--user", DEMO_USER[0],
-             "--password", DEMO_USER[1], "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.1",
-             "--data-dir", str(folder / "data")],
-            stdout=subprocess.PIPE, stderr=log_file, text=True)
+    from mock_vidicore.launch import LaunchError, launch_mock
+
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http://"):
-            raise DemoError(f"mock VidiCore did not start; see {log_path}")
-        yield url
+        running = launch_mock(folder, "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.1",
+                              "--data-dir", str(folder / "data"), user=DEMO_USER[0], password=DEMO_USER[1])
+    except LaunchError as exc:
+        raise DemoError(str(exc)) from None
+    try:
+        yield running.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if process.stdout is not None:
-            process.stdout.close()
+        running.stop()
 
 
 def demo_settings(args: argparse.Namespace, vidicore_url: str, s3_endpoint: str, bucket: str, work: Path) -> Settings:
