@@ -1,0 +1,276 @@
+"""Automated training: watch the training collection and start a train job by itself, debounced.
+
+Service room: speaks VidiCore only through VidiCoreClient, keeps its one small state file
+next to the identity store, and uses apscheduler only to run ``tick`` on an interval.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+
+from vidiplug.errors import NotFound, VidiplugError
+from vidiplug.service.registration import Registration
+from vidiplug.settings import Settings
+from vidiplug.vidicore.client import VidiCoreClient
+from vidiplug.vidicore.documents import Job, JobState
+
+log = logging.getLogger("vidiplug.service")
+
+AUTOTRAIN_KEY = "vidiplugAutotrain"
+"""Job data key (``true``) that marks a train job this module started."""
+REASON_KEY = "vidiplugAutotrainReason"
+"""Job data key holding why the job was started, e.g. ``2 items added, 1 renamed``."""
+SCHEDULER_JOB_ID = "vidiplug-autotrain"
+ACTIVE_STATES = tuple(state for state in JobState if not state.is_terminal)
+SUCCEEDED = (JobState.FINISHED, JobState.FINISHED_WARNING)
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Material:
+    """What training reads from one training item: the person's ``name`` (``vcs_face_value``)
+    and its ``original`` shapes as (shape id, file URIs) pairs."""
+
+    name: str
+    shapes: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+Snapshot = Mapping[str, Material]
+"""The training material of a collection: item id → Material, for items marked
+``vcs_face_isTrainingMaterial=true`` (other members do not change what training does)."""
+
+
+def describe_changes(before: Snapshot, after: Snapshot) -> str:
+    """How ``after`` differs from ``before`` in words: ``"2 items added, 1 renamed"``, or ``"no change"``.
+
+    ``renamed`` counts items whose name changed; ``media changed`` those whose original
+    shape or file changed (a new shape, a replaced file).
+    """
+    common = before.keys() & after.keys()
+    counts = (
+        (len(after.keys() - before.keys()), "added"),
+        (sum(before[i].name != after[i].name for i in common), "renamed"),
+        (sum(before[i].shapes != after[i].shapes for i in common), "media changed"),
+        (len(before.keys() - after.keys()), "removed"),
+    )
+    parts = [f"{n} item{'s' if n != 1 else ''} {what}" for n, what in counts if n]
+    return ", ".join(parts) if parts else "no change"
+
+
+def state_path(settings: Settings) -> Path:
+    """Where autotraining keeps the state it last trained on: ``<store>.autotrain.json`` next to the store."""
+    store = settings.store.resolved_path()
+    return store.with_name(f"{store.stem}.autotrain.json")
+
+
+@dataclass
+class _Watch:
+    """Everything known about one watched collection between ticks (mutable, behind the lock)."""
+
+    trained: dict[str, Material]
+    seen: dict[str, Material] | None = None
+    changed_at_s: float = 0.0
+    job_id: str | None = None
+    job_material: dict[str, Material] = field(default_factory=dict)
+    failed: dict[str, Material] | None = None
+
+
+class AutoTrainer:
+    """Starts a train job on the training collection when its training material changes.
+
+    ``client_factory`` gives a new VidiCoreClient (one per tick, closed after it).
+    ``registration`` names our resource, callback and the watched collection
+    (``training_collection_id``). ``settings``: ``service.autotrain_debounce_s`` is the quiet
+    period (seconds without a further change) before a job is started, raise it when
+    uploads come in slow batches; ``service.poll_interval_s`` is the tick interval of
+    ``start``; the state file lies next to ``store.path``. ``clock`` gives seconds
+    (monotonic); tests pass a fake one.
+
+    A job is started only when the collection's material differs from what the last
+    successful autotraining job was started on (kept in ``state_path(settings)`` across
+    restarts; none kept = nothing trained yet), never while a train job on the collection
+    is still active, and one job per quiet period however many items changed. A kept state
+    rather than "train if no job ever FINISHED" because it also catches changes made while
+    the service was down, and a lost state costs one incremental (cheap) job, never a
+    missed one.
+
+    Only ``registration.training_collection_id`` is watched, not every collection marked
+    ``vcs_face_isTrainingCollection``: a train job makes the store match *its* collection
+    (runner ``_train`` removes every other ``vidicore:`` source), so auto-training two
+    collections would undo each other. Each tick costs one member list, one item read per
+    member and, when a job is due, one job list.
+    """
+
+    def __init__(self, client_factory: Callable[[], VidiCoreClient], registration: Registration,
+                 settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self._client_factory = client_factory
+        self._registration = registration
+        self._debounce_s = settings.service.autotrain_debounce_s
+        self._interval_s = settings.service.poll_interval_s
+        self._clock = clock
+        self._path = state_path(settings)
+        self._lock = threading.Lock()
+        self._scheduler: BaseScheduler | None = None
+        self._owns_scheduler = False
+        saved = _load_state(self._path, registration.resource_id)
+        self._watches = {cid: _Watch(trained=saved.get(cid, {})) for cid in (registration.training_collection_id,)}
+
+    def start(self, scheduler: BaseScheduler | None = None) -> None:
+        """Run ``tick`` now and then every ``service.poll_interval_s`` seconds.
+
+        ``scheduler``: a scheduler the caller owns, starts and shuts down (the job is only
+        added to it); None = a BackgroundScheduler of our own, started here and shut down
+        by ``stop``.
+        """
+        self._owns_scheduler = scheduler is None
+        self._scheduler = scheduler if scheduler is not None else BackgroundScheduler()
+        self._scheduler.add_job(self.tick, "interval", seconds=self._interval_s, id=SCHEDULER_JOB_ID,
+                                coalesce=True, max_instances=1, next_run_time=datetime.now(UTC))
+        if self._owns_scheduler:
+            self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop ticking (idempotent); our own scheduler is shut down after a running tick ends."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        if self._owns_scheduler:
+            if scheduler.running:
+                scheduler.shutdown(wait=True)
+        elif scheduler.get_job(SCHEDULER_JOB_ID) is not None:
+            scheduler.remove_job(SCHEDULER_JOB_ID)
+
+    def tick(self) -> None:
+        """One observation of every watched collection; starts a train job when one is due.
+
+        Never raises: a VidiCore failure is logged and the next tick tries again.
+        """
+        with self._lock:
+            try:
+                with self._client_factory() as client:
+                    for collection_id, watch in self._watches.items():
+                        self._check(client, collection_id, watch)
+            except VidiplugError as exc:
+                log.warning("autotrain: cannot check the training collection, trying again: %s", exc)
+            except Exception:
+                # A bug here must not end the schedule; the traceback goes to the log.
+                log.exception("autotrain: internal error, trying again next tick")
+
+    def _check(self, client: VidiCoreClient, collection_id: str, watch: _Watch) -> None:
+        now_s = self._clock()
+        material = _observe(client, collection_id)
+        if material != watch.seen:
+            watch.seen, watch.changed_at_s = material, now_s
+        if watch.job_id is not None and not self._settle(client, watch, watch.job_id):
+            return
+        if material in (watch.trained, watch.failed) or now_s - watch.changed_at_s < self._debounce_s:
+            return
+        if self._other_training(client, collection_id):
+            return
+        self._start_job(client, collection_id, watch, material)
+
+    def _settle(self, client: VidiCoreClient, watch: _Watch, job_id: str) -> bool:
+        """Whether our job ``job_id`` has ended; records what a successful one trained on."""
+        job = _job_or_none(client, job_id)
+        if job is not None and not job.state.is_terminal:
+            return False
+        if job is not None and job.state in SUCCEEDED:
+            watch.trained, watch.failed = watch.job_material, None
+            self._save()
+        else:
+            # Retrying the same material would fail the same way: wait for the next change.
+            reason = f"{job.state.value}: {job.failure_reason or 'no reason given'}" if job else "job is gone"
+            log.warning("autotrain: training job %s did not succeed (%s); next change trains again",
+                        job_id, reason)
+            watch.failed = watch.job_material
+        watch.job_id, watch.job_material = None, {}
+        return True
+
+    def _other_training(self, client: VidiCoreClient, collection_id: str) -> bool:
+        """Whether someone else's train job on ``collection_id`` is still active (wait for it)."""
+        active = client.list_jobs(self._registration.resource_id, states=ACTIVE_STATES)
+        return any(job.data.get("collectionId") == collection_id for job in active)
+
+    def _start_job(self, client: VidiCoreClient, collection_id: str, watch: _Watch,
+                   material: dict[str, Material]) -> None:
+        reason = describe_changes(watch.trained, material)
+        job = client.start_train(collection_id, self._registration.resource_id, self._registration.callback_id,
+                                 {AUTOTRAIN_KEY: "true", REASON_KEY: reason})
+        watch.job_id, watch.job_material = job.id, material
+        log.info("autotrain: started training job %s on collection %s: %s", job.id, collection_id, reason)
+
+    def _save(self) -> None:
+        trained = {cid: watch.trained for cid, watch in self._watches.items()}
+        try:
+            _save_state(self._path, self._registration.resource_id, trained)
+        except OSError as exc:
+            log.warning("autotrain: cannot save %s (a restart trains once more): %s", self._path, exc.strerror or exc)
+
+
+def _observe(client: VidiCoreClient, collection_id: str) -> dict[str, Material]:
+    """The collection's training material as the train job would read it (one call per member)."""
+    material: dict[str, Material] = {}
+    for item_id in client.collection_items(collection_id):
+        try:
+            item = client.get_item(item_id, content=("metadata", "shape"), tag="original")
+        except NotFound:
+            continue  # deleted since the member list was read: it has left the collection
+        if item.field("vcs_face_isTrainingMaterial") != "true":
+            continue
+        shapes = tuple(sorted((shape.id, tuple(shape.uris)) for shape in item.shapes))
+        material[item_id] = Material(item.field("vcs_face_value") or "", shapes)
+    return material
+
+
+def _job_or_none(client: VidiCoreClient, job_id: str) -> Job | None:
+    try:
+        return client.get_job(job_id)
+    except NotFound:
+        return None
+
+
+def _load_state(path: Path, resource_id: str) -> dict[str, dict[str, Material]]:
+    """The material last trained per collection id; {} when the file is missing, unreadable or not ours."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("autotrain: ignoring unreadable %s (the next tick trains once): %s", path, exc)
+        return {}
+    try:
+        if doc["version"] != STATE_VERSION or doc["resourceId"] != resource_id:
+            return {}
+        return {cid: {iid: _material(entry) for iid, entry in items.items()}
+                for cid, items in doc["collections"].items()}
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        log.warning("autotrain: ignoring malformed %s: %r", path, exc)
+        return {}
+
+
+def _material(entry: Any) -> Material:
+    shapes = tuple((str(sid), tuple(str(u) for u in uris)) for sid, uris in entry["shapes"])
+    return Material(str(entry["name"]), shapes)
+
+
+def _save_state(path: Path, resource_id: str, trained: Mapping[str, Snapshot]) -> None:
+    """Write the state atomically (temporary file, then rename) so a crash never leaves half a file."""
+    doc = {"version": STATE_VERSION, "resourceId": resource_id, "collections": {
+        cid: {iid: {"name": m.name, "shapes": [[sid, list(uris)] for sid, uris in m.shapes]}
+              for iid, m in items.items()} for cid, items in trained.items()}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)
