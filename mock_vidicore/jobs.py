@@ -2,11 +2,13 @@
 
 Analyze and train create READY jobs addressed to a vidinet resource; a
 service claims one (READY → STARTED), reports progress, then hands it back
-(VIDINET_JOB, after which the callback executor runs its scripts) or ends it.
+(VIDINET_JOB, after which the callback executor runs its scripts) or ends it. A claim
+with `staleAfterS` may also take over a STARTED job whose claimer went quiet (a dead instance).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from mock_vidicore.context import Context
@@ -54,6 +56,9 @@ def job_document(job: Job, with_data: bool) -> dict[str, Any]:
     step: dict[str, Any] = {"step": "1", "status": job.status}
     if job.step_description:
         step["description"] = job.step_description
+    if job.step_timestamp:
+        step["timestamp"] = job.step_timestamp
+    step["attempts"] = str(job.attempts)
     if job.progress:
         step["progress"] = dict(job.progress)
     doc["currentStep"] = step
@@ -100,6 +105,37 @@ def _cognitive_data(ctx: Context, request: Request) -> dict[str, str]:
     return data
 
 
+def _stale_after_s(request: Request) -> float | None:
+    """The claim's `staleAfterS` (seconds, >= 0), or None when absent; 400 for anything else."""
+    text = request.arg("staleAfterS")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses NaN
+        raise invalid_input("staleAfterS", "staleAfterS must be a number of seconds >= 0", value=text)
+    return value
+
+
+def _quiet_s(job: Job) -> float:
+    """Seconds since the job's last claim or progress report (infinite if it has none)."""
+    if not job.step_timestamp:
+        return float("inf")
+    last = datetime.fromisoformat(job.step_timestamp.replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - last).total_seconds()
+
+
+def _take(job: Job, instance: str) -> None:
+    """Give ``job`` to ``instance`` as a new attempt: STARTED, stamped, progress cleared."""
+    job.status, job.claimed_by = JobState.STARTED.value, instance
+    job.data["claimedBy"] = instance
+    job.attempts += 1
+    job.step_timestamp = now_iso()
+    job.progress, job.step_description = {}, ""
+
+
 def _owned(job: Job, request: Request, allowed: tuple[JobState, ...]) -> None:
     instance = request.arg("instance")
     if not instance:
@@ -142,6 +178,12 @@ def register(router: Router, ctx: Context) -> None:
             if job_type not in store.job_types:
                 raise invalid_input("type", f"unknown job type {job_type!r}", value=job_type)
             data = {**job_metadata(request), "resourceId": store.job_types[job_type]}
+            callback_id = request.arg("callbackId")  # optional, checked as analyze checks it
+            if callback_id:
+                if store.resource(callback_id).type != "callback":
+                    raise invalid_input("callbackId", f"{callback_id} is not a callback resource",
+                                        entity_id=callback_id)
+                data["callbackId"] = callback_id
             job = create_job(ctx, job_type, request.user, data, priority=_priority(request))
             return answer(request, job)
 
@@ -184,16 +226,22 @@ def register(router: Router, ctx: Context) -> None:
         instance, resource_id = request.arg("instance"), request.arg("resourceId")
         if not instance or not resource_id:
             raise invalid_input("claim", "resourceId and instance are required")
+        stale_after_s = _stale_after_s(request)
         with store.transaction():
             job = store.job(request.params["id"])
             if job.data.get("resourceId") != resource_id:
                 raise invalid_input("resourceId", f"{job.id} is not addressed to {resource_id}",
                                     entity_id=job.id)
-            if job.status != JobState.READY.value:
+            if job.status == JobState.STARTED.value and stale_after_s is not None:
+                quiet = _quiet_s(job)
+                if quiet < stale_after_s:
+                    raise conflict("Job", job.id, f"job is STARTED, claimed by {job.claimed_by}, "
+                                                  f"last active {quiet:.1f} s ago")
+                job.data["previousClaimedBy"] = job.claimed_by
+            elif job.status != JobState.READY.value:
                 raise conflict("Job", job.id, f"job is {job.status}, claimed by "
                                               f"{job.claimed_by or 'nobody'}")
-            job.status, job.claimed_by = JobState.STARTED.value, instance
-            job.data["claimedBy"] = instance
+            _take(job, instance)
             return answer(request, job)
 
     def progress(request: Request) -> Response:
@@ -207,6 +255,7 @@ def register(router: Router, ctx: Context) -> None:
             job.progress = {"value": f"{value:g}", "total": f"{total:g}",
                             "unit": request.arg("unit", "percent")}
             job.step_description = request.arg("description", job.step_description)
+            job.step_timestamp = now_iso()
             return answer(request, job)
 
     def set_status(request: Request) -> Response:

@@ -133,6 +133,8 @@ class Job:
     claimed_by: str = ""
     progress: dict[str, str] = field(default_factory=dict)
     step_description: str = ""
+    step_timestamp: str = ""  # the last claim or progress report (ISO 8601)
+    attempts: int = 0  # claims so far, takeovers included
     log: list[dict[str, str]] = field(default_factory=list)
 
 

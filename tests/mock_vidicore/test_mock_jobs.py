@@ -1,13 +1,15 @@
-"""Jobs: analyze/train creation, listing filters, claim, progress, hand-back, failure, abort."""
+"""Jobs: analyze/train creation, listing filters, claim, takeover, progress, hand-back, failure, abort."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
-from mock_api import Api, new_item
+from mock_api import Api, new_item, wait_for
 
 
 @pytest.fixture
@@ -151,3 +153,127 @@ def test_custom_job_type_must_be_configured(api: Api, service: dict[str, str]) -
                                           "jobmetadata": "newLabel=Ann"})
 
     assert data(job) == {"newLabel": "Ann", "resourceId": service["resourceId"]}
+
+
+def take_over(api: Api, job: dict[str, Any], service: dict[str, str], instance: str,
+              stale_after_s: str = "0", expect: int = 200) -> Any:
+    return api.json("PUT", f"job/{job['jobId']}/claim", expect=expect,
+                    params={"resourceId": service["resourceId"], "instance": instance,
+                            "staleAfterS": stale_after_s})
+
+
+def step_time(job: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(job["currentStep"]["timestamp"].replace("Z", "+00:00"))
+
+
+def test_a_claim_stamps_the_step_and_counts_one_attempt(api: Api, service: dict[str, str]) -> None:
+    job = analyze(api, service)
+
+    claimed = claim(api, job, service, "a")
+
+    assert job["currentStep"]["attempts"] == "0" and "timestamp" not in job["currentStep"]
+    assert claimed["currentStep"]["attempts"] == "1"
+    assert claimed["currentStep"]["timestamp"].endswith("Z")
+    assert abs((datetime.now(timezone.utc) - step_time(claimed)).total_seconds()) < 60
+
+
+def test_progress_moves_the_step_timestamp_on(api: Api, service: dict[str, str]) -> None:
+    job = analyze(api, service)
+    claimed = claim(api, job, service, "a")
+    wait_for(lambda: datetime.now(timezone.utc) > step_time(claimed), what="the clock to pass the claim")
+
+    updated = api.json("PUT", f"job/{job['jobId']}/progress", params={"instance": "a", "value": "40"})
+
+    assert step_time(updated) > step_time(claimed)
+    assert updated["currentStep"]["attempts"] == "1"
+
+
+def test_a_quiet_started_job_is_taken_over_as_a_new_attempt(api: Api, service: dict[str, str]) -> None:
+    job = analyze(api, service)
+    claim(api, job, service, "dead")
+    api.json("PUT", f"job/{job['jobId']}/progress", params={"instance": "dead", "value": "40"})
+
+    taken = take_over(api, job, service, "b", stale_after_s="0")
+
+    assert taken["status"] == "STARTED" and taken["currentStep"]["attempts"] == "2"
+    assert data(taken)["claimedBy"] == "b" and data(taken)["previousClaimedBy"] == "dead"
+    assert "progress" not in taken["currentStep"]  # the new attempt starts from nothing
+    api.json("PUT", f"job/{job['jobId']}/progress", expect=409, params={"instance": "dead", "value": "50"})
+
+
+def test_a_job_with_recent_progress_is_not_taken_over(api: Api, service: dict[str, str]) -> None:
+    job = analyze(api, service)
+    claim(api, job, service, "a")
+
+    refused = take_over(api, job, service, "b", stale_after_s="3600", expect=409)
+
+    assert refused["conflict"]["id"] == job["jobId"]
+    after = api.json("GET", f"job/{job['jobId']}", params={"metadata": "true"})
+    assert data(after)["claimedBy"] == "a" and after["currentStep"]["attempts"] == "1"
+
+
+def test_stale_after_s_takes_a_ready_job_like_a_plain_claim(api: Api, service: dict[str, str]) -> None:
+    job = analyze(api, service)
+
+    claimed = take_over(api, job, service, "a", stale_after_s="600")
+
+    assert data(claimed)["claimedBy"] == "a" and "previousClaimedBy" not in data(claimed)
+    assert claimed["currentStep"]["attempts"] == "1"
+
+
+def test_handed_back_and_ended_jobs_are_never_taken_over(api: Api, service: dict[str, str],
+                                                          callback_id: str) -> None:
+    handed_back, failed = analyze(api, service, callback_id), analyze(api, service)
+    for job, status in ((handed_back, "VIDINET_JOB"), (failed, "FAILED_TOTAL")):
+        claim(api, job, service, "a")
+        api.json("PUT", f"job/{job['jobId']}/status", params={"instance": "a", "status": status})
+
+    take_over(api, handed_back, service, "b", expect=409)
+    take_over(api, failed, service, "b", expect=409)
+
+    assert data(api.json("GET", f"job/{failed['jobId']}", params={"metadata": "true"}))["claimedBy"] == "a"
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan"])
+def test_stale_after_s_must_be_a_number_of_seconds(api: Api, service: dict[str, str], value: str) -> None:
+    job = analyze(api, service)
+    claim(api, job, service, "a")
+
+    take_over(api, job, service, "b", stale_after_s=value, expect=400)
+
+
+def test_two_takeovers_racing_for_one_job_exactly_one_wins(server: Any, service: dict[str, str],
+                                                           api: Api) -> None:
+    jobs = [analyze(api, service) for _ in range(8)]
+    last_claim = max(step_time(claim(api, job, service, "dead")) for job in jobs)
+    # Stale after 2 s: the dead claims are, the winner's fresh one is not (unless the loser is 2 s late).
+    wait_for(lambda: (datetime.now(timezone.utc) - last_claim).total_seconds() > 2.1,
+             what="the dead instance's claims to go stale")
+    racers = [Api(server.url), Api(server.url)]
+    try:
+        for job in jobs:
+            start = threading.Barrier(2)
+            codes: dict[str, int] = {}
+
+            def race(client: Api, instance: str, job_id: str = job["jobId"],
+                     start: threading.Barrier = start, codes: dict[str, int] = codes) -> None:
+                start.wait()
+                codes[instance] = client.request(
+                    "PUT", f"job/{job_id}/claim", headers={"Accept": "application/json"},
+                    params={"resourceId": service["resourceId"], "instance": instance,
+                            "staleAfterS": "2"}).status_code
+
+            threads = [threading.Thread(target=race, args=(c, f"host-{i}")) for i, c in enumerate(racers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+
+            assert sorted(codes.values()) == [200, 409], codes
+            after = api.json("GET", f"job/{job['jobId']}", params={"metadata": "true"})
+            winner = next(name for name, code in codes.items() if code == 200)
+            assert data(after)["claimedBy"] == winner and data(after)["previousClaimedBy"] == "dead"
+            assert after["currentStep"]["attempts"] == "2"
+    finally:
+        for client in racers:
+            client.close()

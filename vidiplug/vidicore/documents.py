@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
@@ -49,7 +50,9 @@ class Job:
 
     ``failure_reason`` is the ``failureReason`` data a failed job carries, else None.
     ``progress_percent`` (0-100) and ``step_description`` are what the current step last
-    reported, when it did.
+    reported, when it did. ``step_timestamp`` (UTC) is when the job was last claimed or
+    reported progress (None if never, or unreadable): a STARTED job whose timestamp stops
+    moving belongs to a dead instance. ``attempts`` counts its claims, takeovers included.
     """
 
     id: str
@@ -60,6 +63,8 @@ class Job:
     failure_reason: str | None
     progress_percent: float | None = None
     step_description: str = ""
+    step_timestamp: datetime | None = None
+    attempts: int = 0
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,26 @@ def parse_job(doc: Any) -> Job:
         id=job_id, type=require(doc, "type", f"JobDocument {job_id}"), state=state,
         data=MappingProxyType(data), user=optional(doc, "user"), failure_reason=data.get("failureReason"),
         progress_percent=_percent(step.get("progress")), step_description=optional(step, "description"),
+        step_timestamp=_timestamp(optional(step, "timestamp")), attempts=_count(optional(step, "attempts")),
     )
+
+
+def _timestamp(text: str) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime (no offset = UTC); None if empty or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _count(text: str) -> int:
+    try:
+        return max(int(text), 0) if text else 0
+    except ValueError:
+        return 0
 
 
 def _percent(progress: Any) -> float | None:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from vidiplug.errors import Conflict, JobAlreadyClaimed, JobParameterError
 from vidiplug.vidicore.documents import Job, JobState, parse_job
-from vidiplug.vidicore.transport import Params, Transport, segment
+from vidiplug.vidicore.transport import Transport, segment
 
 
 class JobCalls(Transport):
@@ -34,17 +34,26 @@ class JobCalls(Transport):
         """Job ``job_id`` with its data. Raises NotFound for an unknown id."""
         return parse_job(self._json("GET", f"job/{segment(job_id)}", params=[("metadata", "true")]))
 
-    def claim_job(self, job_id: str, resource_id: str, instance: str) -> Job:
+    def claim_job(self, job_id: str, resource_id: str, instance: str, stale_after_s: float | None = None) -> Job:
         """Take READY job ``job_id`` for this service instance; it becomes STARTED.
 
         ``instance`` names this process (progress and status calls must repeat it). The
         claim is atomic on VidiCore's side: of two instances claiming one job, one gets the
         Job and the other JobAlreadyClaimed. Raises VidiCoreError (400) when the job is not
         addressed to ``resource_id``.
+
+        ``stale_after_s``: also take over a STARTED job whose claimer has neither claimed
+        nor reported progress for at least this many seconds (it is presumed dead). VidiCore
+        checks the age, not us, so clocks need not agree; the returned Job's ``attempts`` has
+        grown by one and its data ``previousClaimedBy`` names the old claimer. A job that is
+        still active, handed back or ended raises JobAlreadyClaimed. None: READY jobs only.
         """
         path = f"job/{segment(job_id)}/claim"
+        params: list[tuple[str, str]] = [("resourceId", resource_id), ("instance", instance)]
+        if stale_after_s is not None:
+            params.append(("staleAfterS", f"{stale_after_s:g}"))
         try:
-            return parse_job(self._json("PUT", path, params=[("resourceId", resource_id), ("instance", instance)]))
+            return parse_job(self._json("PUT", path, params=params))
         except Conflict as exc:
             raise JobAlreadyClaimed(exc.reason, method=exc.method, path=exc.path, status=exc.status,
                                     body=exc.body) from exc
@@ -104,7 +113,7 @@ class JobCalls(Transport):
         return parse_job(self._json("POST", f"collection/{segment(collection_id)}/train", params=params, json={}))
 
 
-def _job_params(resource_id: str, callback_id: str | None, jobmetadata: Mapping[str, str]) -> Params:
+def _job_params(resource_id: str, callback_id: str | None, jobmetadata: Mapping[str, str]) -> list[tuple[str, str]]:
     params = [("resourceId", resource_id)]
     if callback_id:
         params.append(("callbackId", callback_id))
