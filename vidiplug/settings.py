@@ -115,6 +115,9 @@ class ServiceSettings:
     """How the service polls and runs jobs.
 
     ``poll_interval_s``: seconds between polls. ``workers``: jobs run at once.
+    ``unknowns_watch_interval_s``: seconds between looks at the unknown-face items (a name
+    set on one relabels its fingerprint, a deleted one suppresses it); each look is one
+    paged item search, so raise it for very large archives.
     ``claim_timeout_s``: a claimed job with no progress for this long belongs to a dead
     instance and is picked up again. ``autotrain``: train by itself when
     ``training_collection`` changes, ``autotrain_debounce_s`` after the last change.
@@ -125,6 +128,7 @@ class ServiceSettings:
 
     poll_interval_s: float = 5.0
     workers: int = 2
+    unknowns_watch_interval_s: float = 10.0
     claim_timeout_s: float = 600.0
     autotrain: bool = True
     autotrain_debounce_s: float = 30.0
@@ -135,7 +139,8 @@ class ServiceSettings:
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
-        for key in ("poll_interval_s", "workers", "claim_timeout_s", "media_timeout_s", "max_media_bytes"):
+        for key in ("poll_interval_s", "workers", "unknowns_watch_interval_s", "claim_timeout_s", "media_timeout_s",
+                    "max_media_bytes"):
             _require(getattr(self, key) > 0, key, "must be positive")
         _require(self.autotrain_debounce_s >= 0, "autotrain_debounce_s", "must not be negative")
         _require(self.log_level.upper() in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")

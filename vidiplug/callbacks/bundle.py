@@ -23,10 +23,12 @@ from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 ANALYZE_UNKNOWNS_FILE = "010-vidiplug-unknowns.xml"
 ANALYZE_METADATA_FILE = "020-vidiplug-metadata.xml"
 TRAIN_FILE = "010-vidiplug-train.xml"
+RELABEL_FILE = "010-vidiplug-relabel.xml"
 FACES_FOLDER = "faces/"
 # Job data keys the scripts write (read them back with GET /API/job/{id}?metadata=true).
 DELETED_FINGERPRINTS_KEY = "vidiplugDeletedFingerprints"
 MISSING_ITEMS_KEY = "vidiplugMissingItems"
+RELABELLED_ITEMS_KEY = "vidiplugRelabelledItems"
 # The face service declaration has no field for a rejection reason; see build_train_bundle.
 DEFAULT_REASON_FIELD = "adu_av_description"
 MAX_REASON_CHARS = 1000
@@ -36,6 +38,7 @@ JPEG_TYPE = "image/jpeg"
 # Ids and fingerprints become S3 keys and API path segments: no "/", "..", quotes or spaces.
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+_ANALYZER_ID = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")  # as render/metadata_xml.py requires
 # Inert in XML text and in JavaScript source: markup characters, JS line terminators that JSON
 # allows raw, and the code points XML 1.0 cannot hold (json.dumps already escapes C0 controls).
 _NOT_INERT = re.compile("[<>&\u2028\u2029\ud800-\udfff\ufffe\uffff]")
@@ -186,6 +189,53 @@ def build_train_bundle(
         ],
     }
     return [_script_file(TRAIN_FILE, ScriptName.TRAIN_RESULT, job, data)]
+
+
+def build_relabel_bundle(
+    *,
+    job_id: str,
+    fingerprint: str | None,
+    value_id: str | None,
+    value: str,
+    item_id: str | None,
+    item_fields: Mapping[str, str],
+    analyzer_id: str = "VidiplugFaceAnalyzer",
+) -> list[CallbackFile]:
+    """The one script that makes timelines follow a relabelled or merged fingerprint.
+
+    Every ``adu_face_{analyzer_id}`` group on any item whose ``adu_av_analyzedValue``
+    subgroup has ``adu_av_valueId`` = ``fingerprint`` is updated in place (by uuid): its
+    ``adu_av_valueId`` becomes ``value_id`` and its ``adu_av_value`` becomes ``value`` (a
+    person's name, or ``"Unknown"`` for an unnamed identity). Other analyzers' groups are
+    never touched (reference §5.6: ``adu_`` structures belong to their analyzer).
+    ``fingerprint`` None rewrites no timeline (a relabelled training item, whose vectors
+    move at the next training). ``item_id``, when given, gets the generic fields
+    ``item_fields`` (field name -> value, e.g. ``vcs_face_value``, ``vcs_face_method``).
+    Values lose the characters XML cannot hold. Raises CallbackError for an unsafe id or
+    fingerprint, a malformed field name or a malformed ``analyzer_id``.
+    """
+    job = _safe_id(job_id, "job id")
+    if (fingerprint is None) != (value_id is None):
+        raise CallbackError("a relabel needs both the fingerprint and its new value id, or neither")
+    for name in item_fields:
+        if not _FIELD_NAME.fullmatch(name):
+            raise CallbackError(f"item field {name!r}: not a metadata field name")
+    data: dict[str, object] = {
+        "jobId": job,
+        "groupName": GROUP_PREFIX + _analyzer_id(analyzer_id),
+        "fingerprint": _safe_id(fingerprint, "fingerprint") if fingerprint is not None else None,
+        "valueId": _safe_id(value_id, "value id") if value_id is not None else None,
+        "value": to_xml_text(value),
+        "itemId": _safe_id(item_id, "item id") if item_id is not None else None,
+        "itemFields": [[name, to_xml_text(text)] for name, text in item_fields.items()],
+    }
+    return [_script_file(RELABEL_FILE, ScriptName.RELABEL, job, data)]
+
+
+def _analyzer_id(analyzer_id: str) -> str:
+    if not _ANALYZER_ID.fullmatch(analyzer_id):
+        raise CallbackError(f"analyzer id {analyzer_id!r}: must be letters and digits, starting with a letter")
+    return analyzer_id
 
 
 def _script_file(file_name: str, script_name: ScriptName, job_id: str, data: dict[str, object]) -> CallbackFile:

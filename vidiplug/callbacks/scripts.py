@@ -32,6 +32,7 @@ class ScriptName(str, Enum):
     ANALYZE_UNKNOWNS = "analyze_unknowns"
     ANALYZE_METADATA = "analyze_metadata"
     TRAIN_RESULT = "train_result"
+    RELABEL = "relabel"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""The service: build everything from Settings once, register, poll until told to stop."""
+"""The service: build everything from Settings once, register, poll jobs, watch unknown items until stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 import threading
@@ -13,6 +14,7 @@ from vidiplug.identity.store import IdentityStore
 from vidiplug.service.poller import JobPoller
 from vidiplug.service.registration import Registration, register
 from vidiplug.service.runner import JobContext
+from vidiplug.service.unknowns_watch import UnknownsWatch
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
 
@@ -25,7 +27,7 @@ def default_instance_name(settings: Settings) -> str:
 
 
 class ServiceApp:
-    """Owns the engine, the identity store and the poller; ``start()`` / ``stop()``.
+    """Owns the engine, the identity store, the poller and the unknowns watch; ``start()`` / ``stop()``.
 
     ``instance`` names this process in job claims (two instances on one VidiCore need
     different names). ``engine``: an engine to use instead of loading the configured one
@@ -42,6 +44,7 @@ class ServiceApp:
         self.context = JobContext(self.engine, self.store, settings, self.client, self.instance)
         self.registration: Registration | None = None
         self.poller: JobPoller | None = None
+        self.unknowns_watch: UnknownsWatch | None = None
         self._stopped = threading.Event()
 
     def client(self) -> VidiCoreClient:
@@ -50,13 +53,18 @@ class ServiceApp:
         return VidiCoreClient(vc.url, vc.user, vc.password.reveal(), timeout_s=vc.timeout_s)
 
     def start(self) -> Registration:
-        """Register with VidiCore and start polling; returns the resource ids."""
+        """Register with VidiCore, start polling and watching unknown items; returns the resource ids."""
         with self.client() as client:
             self.registration = register(client, self.settings)
+        # Merge/relabel jobs started by a UI name no callback resource: they use ours.
+        self.context = dataclasses.replace(self.context, callback_id=self.registration.callback_id)
         self.poller = JobPoller(self.context, self.registration.resource_id)
         self.poller.start()
-        log.info("vidiplug service %s polling every %.1f s with %d workers", self.instance,
-                 self.settings.service.poll_interval_s, self.settings.service.workers)
+        self.unknowns_watch = UnknownsWatch(self.context, self.registration.resource_id, self.registration.callback_id)
+        self.unknowns_watch.start()
+        service = self.settings.service
+        log.info("vidiplug service %s polling every %.1f s with %d workers, watching unknown items every %.1f s",
+                 self.instance, service.poll_interval_s, service.workers, service.unknowns_watch_interval_s)
         return self.registration
 
     def wait(self) -> None:
@@ -68,6 +76,8 @@ class ServiceApp:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.unknowns_watch is not None:
+            self.unknowns_watch.stop()
         if self.poller is not None:
             self.poller.stop(wait=True)
         self.store.close()

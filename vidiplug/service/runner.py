@@ -1,4 +1,4 @@
-"""Run one claimed job end to end: fetch media, analyse or train, hand results back.
+"""Run one claimed job end to end: fetch media, analyse or train, relabel or merge, hand results back.
 
 A job fails, the service does not: VidiplugErrors fail the job with their one-line
 message; anything else is logged with its traceback and fails the job as an internal error.
@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from vidiplug.callbacks.bundle import build_analyze_bundle, build_train_bundle
+from vidiplug.callbacks.bundle import build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
 from vidiplug.errors import JobParameterError, VidiplugError
-from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.train import TrainingImage, train_images
+from vidiplug.service.declaration import ANALYZER_ID
+from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.settings import Settings
 from vidiplug.storage.callback_store import CallbackStore
@@ -34,17 +35,24 @@ from vidiplug.vidicore.documents import Job
 log = logging.getLogger("vidiplug.service")
 TRAIN_SOURCE_PREFIX = "vidicore:"
 PROGRESS_EVERY_S = 2.0
+# Job data naming the job a service-started continuation stands in for (see _continue).
+CONTINUES_KEY = "vidiplugContinues"
 
 
 @dataclass(frozen=True)
 class JobContext:
-    """What every job run needs, built once by the app."""
+    """What every job run needs, built once by the app.
+
+    ``callback_id``: our registration's callback resource, for jobs that name none (the
+    merge and relabel jobs Vidispine's face UI starts); None before registration.
+    """
 
     engine: Engine
     store: IdentityStore
     settings: Settings
     client_factory: Callable[[], VidiCoreClient]
     instance: str
+    callback_id: str | None = None
 
 
 def run_job(context: JobContext, job: Job) -> None:
@@ -52,7 +60,10 @@ def run_job(context: JobContext, job: Job) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"vidiplug-{job.id}-", dir=context.settings.service.work_dir))
     with context.client_factory() as client:
         try:
-            if "itemId" in job.data:
+            # Merge and relabel jobs carry an itemId too: dispatch on their type first.
+            if is_identity_job(job):
+                _identity(context, client, job)
+            elif "itemId" in job.data:
                 _analyze(context, client, job, workdir)
             elif "collectionId" in job.data:
                 _train(context, client, job, workdir)
@@ -96,8 +107,8 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     callbacks, location = _callback_store(context, client, job)
     client.report_progress(job.id, context.instance, 5, description="fetching media")
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir)
-    gallery = context.store.load_gallery(context.engine.info)
-    _suppress_deleted_unknowns(context, client, [i.id for i in gallery.identities if i.kind is IdentityKind.UNKNOWN])
+    # Deleted unknown items are noticed by the service's UnknownsWatch (suppressed in the
+    # store) and, for this run, by the analyze script itself (left out of the metadata).
     gallery = context.store.load_gallery(context.engine.info)
     duration_s = probe_media(media).duration_s
     last_report = [time.monotonic()]
@@ -122,15 +133,35 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
 
 
-def _suppress_deleted_unknowns(context: JobContext, client: VidiCoreClient, fingerprints: list[str]) -> None:
-    """An unknown whose item an operator deleted is suppressed: matched, never re-imported."""
-    for fingerprint in fingerprints:
-        identity = context.store.get(fingerprint)
-        if identity.suppressed:
-            continue
-        if not client.search_items("vcs_face_externalId", fingerprint):
-            log.info("unknown %s has no item any more; suppressing it", fingerprint)
-            context.store.set_suppressed(fingerprint)
+def _identity(context: JobContext, client: VidiCoreClient, job: Job) -> None:
+    """Relabel or merge in the store, then hand the timeline rewrite back as a CallbackDocument."""
+    if not job.data.get("callbackId"):
+        _continue(context, client, job)
+        return
+    callbacks, _ = _callback_store(context, client, job)
+    change = run_identity_job(context.store, client, job)
+    files = build_relabel_bundle(job_id=job.id, fingerprint=change.fingerprint, value_id=change.value_id,
+                                 value=change.value, item_id=change.item_id, item_fields=change.item_fields,
+                                 analyzer_id=ANALYZER_ID)
+    callbacks.put_bundle(job.id, files)
+    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    log.info("job %s: %s now shows %s", job.id, change.fingerprint or change.item_id, change.value_id or change.value)
+
+
+def _continue(context: JobContext, client: VidiCoreClient, job: Job) -> None:
+    """Start ``job`` again with our callback resource, and end it: a job without callbackId cannot hand back.
+
+    Vidispine's face UI starts merge and relabel jobs without a callbackId (reference
+    §11.4), but results reach VidiCore only through a callback location. The continuation
+    carries the same job data plus ``vidiplugContinues`` = ``job.id``; nothing is changed
+    by ``job`` itself, so the store changes exactly once, in the continuation.
+    """
+    if context.callback_id is None:
+        raise JobParameterError("callbackId", "", "the job names no callback resource and the service has none")
+    data = {key: job.data[key] for key in JOB_KEYS[job.type] if key in job.data}
+    continued = client.start_job(job.type, {**data, CONTINUES_KEY: job.id}, callback_id=context.callback_id)
+    client.set_job_status(job.id, context.instance, "FINISHED")
+    log.info("job %s names no callback resource; continued as %s", job.id, continued.id)
 
 
 def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path) -> None:

@@ -1,19 +1,20 @@
 """VidiCoreClient: the one object through which vidiplug speaks VidiCore's REST API.
 
-Its calls are grouped by area in resources.py, jobs.py, items.py and collection.py;
-transport.py holds the session, timeouts and the translation of HTTP failures into the
-VidiCoreError tree. Only the vidicore room imports requests.
+Its calls are grouped by area in resources.py, jobs.py, custom_jobs.py, items.py and
+collection.py; transport.py holds the session, timeouts and the translation of HTTP
+failures into the VidiCoreError tree. Only the vidicore room imports requests.
 """
 
 from __future__ import annotations
 
 from vidiplug.vidicore.collection import CollectionCalls
+from vidiplug.vidicore.custom_jobs import CustomJobCalls
 from vidiplug.vidicore.items import ItemCalls
 from vidiplug.vidicore.jobs import JobCalls
 from vidiplug.vidicore.resources import ResourceCalls
 
 
-class VidiCoreClient(ResourceCalls, JobCalls, ItemCalls, CollectionCalls):
+class VidiCoreClient(ResourceCalls, JobCalls, CustomJobCalls, ItemCalls, CollectionCalls):
     """A VidiCore client owning one requests.Session; use it as a context manager.
 
     ``VidiCoreClient(base_url, user, password, *, timeout_s=30.0, session=None, page_size=100)``:

@@ -63,6 +63,20 @@ class ItemCalls(Transport):
         query = {"field": [{"name": field, "value": [{"value": value}]}]}
         return [require(entry, "id", "ItemListDocument item") for entry in self._pages("PUT", "item", "item", json=query)]
 
+    def search_items_with_fields(self, field: str, value: str, fields: Sequence[str]) -> list[Item]:
+        """The items whose field ``field`` matches ``value`` (``*`` is a wildcard), with metadata.
+
+        Each Item carries only the fields named in ``fields`` (VidiCore's ``field=``
+        filter), so one paged search answers "which items hold which of these values":
+        ``search_items_with_fields("vcs_face_externalId", "*", ["vcs_face_externalId",
+        "vcs_face_value"])`` lists every fingerprint item with its name. Matching is
+        case-insensitive and may see the value anywhere in the item's metadata: compare
+        ``Item.fields`` exactly before relying on a hit.
+        """
+        query = {"field": [{"name": field, "value": [{"value": value}]}]}
+        params = [("content", "metadata"), ("field", ",".join(dict.fromkeys([field, *fields])))]
+        return [parse_item(entry) for entry in self._pages("PUT", "item", "item", params=params, json=query)]
+
     def delete_item(self, item_id: str) -> None:
         """Delete item ``item_id`` (it also leaves every collection). Raises NotFound if it is gone."""
         self._send("DELETE", f"item/{segment(item_id)}", accept_text=True)

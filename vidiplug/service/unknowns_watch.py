@@ -1,0 +1,157 @@
+"""UnknownsWatch: notice what operators did to unknown-face items, on a schedule (apscheduler).
+
+Every ``unknowns_watch_interval_s`` one paged search lists the items carrying
+``vcs_face_externalId``; compared with the identity store: an item whose ``vcs_face_value``
+differs from its fingerprint's name gets a ``VCS_TRAINING_RELABEL_ITEM`` job (the runner
+renames the fingerprint and rewrites the timelines through a callback), and an unknown
+fingerprint whose item is gone is suppressed (matched, never reported or re-imported).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from vidiplug.errors import VidiplugError
+from vidiplug.identity.gallery import Identity, IdentityKind
+from vidiplug.service.declaration import MERGE_JOB_TYPE, RELABEL_JOB_TYPE
+from vidiplug.service.identity_jobs import MERGED_METHOD, MODEL_TYPE
+from vidiplug.service.runner import JobContext
+from vidiplug.service.sightings import Sightings
+from vidiplug.vidicore.client import VidiCoreClient
+from vidiplug.vidicore.documents import Item, JobState
+
+log = logging.getLogger("vidiplug.service")
+ITEM_FIELDS = ("vcs_face_externalId", "vcs_face_value", "vcs_face_method")
+IN_FLIGHT = (JobState.READY, JobState.STARTED, JobState.VIDINET_JOB)
+
+
+@dataclass(frozen=True)
+class WatchReport:
+    """What one look did: relabel jobs started (job ids), fingerprints suppressed, fingerprints watched."""
+
+    relabel_jobs: tuple[str, ...] = ()
+    suppressed: tuple[str, ...] = ()
+    watched: int = 0
+
+
+class UnknownsWatch:
+    """Looks at the fingerprint items every ``interval_s`` seconds; ``start()`` / ``stop()``, or ``check_once()``.
+
+    ``resource_id``: our service resource (whose in-flight merge/relabel jobs are looked
+    up); ``callback_id``: the callback resource the relabel jobs it starts hand back through.
+    Only a fingerprint that has been seen with an item can be suppressed (see Sightings):
+    a fingerprint whose analyze callback has not created its item yet is left alone.
+    A name is asked for once per item and name while this process runs, so a name the
+    store refuses (the relabel job fails, naming it) is not retried until it changes.
+    """
+
+    def __init__(self, context: JobContext, resource_id: str, callback_id: str, interval_s: float | None = None) -> None:
+        self._context = context
+        self._resource_id = resource_id
+        self._callback_id = callback_id
+        self._interval_s = interval_s if interval_s is not None else context.settings.service.unknowns_watch_interval_s
+        self._sightings = Sightings(context.store.path)
+        self._asked: dict[str, str] = {}  # item id -> the name a relabel job was started for
+        self._lock = threading.Lock()
+        self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+
+    def start(self) -> None:
+        """Look right away, then every ``interval_s`` seconds in a background thread."""
+        self._scheduler.add_job(self._scheduled, "interval", seconds=self._interval_s,
+                                next_run_time=datetime.now(timezone.utc), id="unknowns-watch")
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop looking (a look in progress finishes first) and close the sightings table."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self._sightings.close()
+
+    def _scheduled(self) -> None:
+        try:
+            self.check_once()
+        except VidiplugError as exc:  # VidiCore or the store unavailable: try again next time
+            log.warning("watching unknown-face items failed: %s", exc)
+
+    def check_once(self) -> WatchReport:
+        """One look: start relabel jobs for named items, suppress fingerprints whose item is gone.
+
+        Raises VidiCoreError or StoreError when VidiCore or the store cannot be read; then
+        nothing is suppressed.
+        """
+        with self._lock, self._context.client_factory() as client:
+            identities = {identity.id: identity for identity in self._context.store.iter_identities()}
+            items = self._items_by_fingerprint(client, identities)
+            seen = self._sightings.seen()
+            self._sightings.record({fp: found[0].id for fp, found in items.items()
+                                    if not identities[fp].suppressed and seen.get(fp) != found[0].id})
+            started = self._relabel(client, identities, items)
+            suppressed = self._suppress_gone(client, identities, items, seen)
+        return WatchReport(tuple(started), tuple(suppressed), len(items))
+
+    def _items_by_fingerprint(self, client: VidiCoreClient, identities: Mapping[str, Identity]) -> dict[str, list[Item]]:
+        """Our fingerprints that items carry (compared exactly: the search is case-insensitive)."""
+        found: dict[str, list[Item]] = {}
+        for item in client.search_items_with_fields("vcs_face_externalId", "*", ITEM_FIELDS):
+            for fingerprint in item.fields.get("vcs_face_externalId", ()):
+                if fingerprint in identities:
+                    found.setdefault(fingerprint, []).append(item)
+        return found
+
+    def _relabel(self, client: VidiCoreClient, identities: Mapping[str, Identity],
+                 items: Mapping[str, list[Item]]) -> list[str]:
+        """Start a relabel job for each fingerprint whose item's vcs_face_value differs from its name."""
+        wanted: dict[str, list[tuple[str, str]]] = {}  # fingerprint -> (item id, name) asking for a new name
+        for fingerprint, found in items.items():
+            identity = identities[fingerprint]
+            for item in found:
+                name = (item.field("vcs_face_value") or "").strip()
+                if (identity.suppressed or not name or name == identity.name
+                        or item.field("vcs_face_method") == MERGED_METHOD or self._asked.get(item.id) == name):
+                    continue
+                wanted.setdefault(fingerprint, []).append((item.id, name))
+        if not wanted:
+            return []
+        busy = self._busy_items(client)
+        started: list[str] = []
+        for fingerprint, asks in wanted.items():
+            # One name per fingerprint per look: the next look sees the outcome.
+            for item_id, name in (ask for ask in asks if ask[0] not in busy):
+                job = client.start_job(RELABEL_JOB_TYPE, {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE},
+                                       callback_id=self._callback_id)
+                self._asked[item_id] = name
+                started.append(job.id)
+                log.info("item %s names %s %r: relabel job %s", item_id, fingerprint, name, job.id)
+                break
+        return started
+
+    def _busy_items(self, client: VidiCoreClient) -> set[str]:
+        """Items a merge or relabel job not yet ended is about (another one would race it)."""
+        jobs = client.list_jobs(self._resource_id, states=IN_FLIGHT, types=(RELABEL_JOB_TYPE, MERGE_JOB_TYPE))
+        return {job.data[key] for job in jobs for key in ("itemId", "targetItemId") if job.data.get(key)}
+
+    def _suppress_gone(self, client: VidiCoreClient, identities: Mapping[str, Identity],
+                       items: Mapping[str, list[Item]], seen: Mapping[str, str]) -> list[str]:
+        """Suppress the unknown fingerprints seen with an item before that no item carries now."""
+        suppressed: list[str] = []
+        done: list[str] = []
+        for fingerprint in (fp for fp in seen if fp not in items):
+            identity = identities.get(fingerprint)
+            if identity is None or identity.suppressed or identity.kind is IdentityKind.KNOWN:
+                done.append(fingerprint)  # merged away, suppressed already, or a named person now
+                continue
+            # Paging over a changing result may skip an item: ask for this fingerprint alone.
+            if client.search_items("vcs_face_externalId", fingerprint):
+                continue
+            self._context.store.set_suppressed(fingerprint)
+            log.info("unknown %s has no item any more: suppressed", fingerprint)
+            suppressed.append(fingerprint)
+            done.append(fingerprint)
+        self._sightings.forget(done)
+        return suppressed
