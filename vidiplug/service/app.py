@@ -11,6 +11,7 @@ from types import TracebackType
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Engine
 from vidiplug.identity.store import IdentityStore
+from vidiplug.service.autotrain import AutoTrainer
 from vidiplug.service.poller import JobPoller
 from vidiplug.service.registration import Registration, register
 from vidiplug.service.runner import JobContext
@@ -27,7 +28,7 @@ def default_instance_name(settings: Settings) -> str:
 
 
 class ServiceApp:
-    """Owns the engine, the identity store, the poller and the unknowns watch; ``start()`` / ``stop()``.
+    """Owns the engine, the identity store, the poller, the unknowns watch and the autotrainer; ``start()`` / ``stop()``.
 
     ``instance`` names this process in job claims (two instances on one VidiCore need
     different names). ``engine``: an engine to use instead of loading the configured one
@@ -45,6 +46,7 @@ class ServiceApp:
         self.registration: Registration | None = None
         self.poller: JobPoller | None = None
         self.unknowns_watch: UnknownsWatch | None = None
+        self.autotrainer: AutoTrainer | None = None
         self._stopped = threading.Event()
 
     def client(self) -> VidiCoreClient:
@@ -63,8 +65,13 @@ class ServiceApp:
         self.unknowns_watch = UnknownsWatch(self.context, self.registration.resource_id, self.registration.callback_id)
         self.unknowns_watch.start()
         service = self.settings.service
-        log.info("vidiplug service %s polling every %.1f s with %d workers, watching unknown items every %.1f s",
-                 self.instance, service.poll_interval_s, service.workers, service.unknowns_watch_interval_s)
+        if service.autotrain:
+            self.autotrainer = AutoTrainer(self.client, self.registration, self.settings)
+            self.autotrainer.start()
+        log.info("vidiplug service %s polling every %.1f s with %d workers, watching unknown items every %.1f s, "
+                 "autotrain %s", self.instance, service.poll_interval_s, service.workers,
+                 service.unknowns_watch_interval_s,
+                 f"after {service.autotrain_debounce_s:g} s of quiet" if service.autotrain else "off")
         return self.registration
 
     def wait(self) -> None:
@@ -76,6 +83,8 @@ class ServiceApp:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.autotrainer is not None:
+            self.autotrainer.stop()
         if self.unknowns_watch is not None:
             self.unknowns_watch.stop()
         if self.poller is not None:
