@@ -49,3 +49,17 @@ def test_quality_setting_rejects_poor_images(dlib_engine: DlibEngine, data_dir: 
         strict = train_images([TrainingImage("VX-9", "Obama", small)], dlib_engine, store, min_quality=0.99)
 
     assert not strict[0].accepted and "quality" in (strict[0].reason or "")
+
+
+def test_a_doubtful_second_detection_does_not_reject_a_clear_portrait(dlib_engine: DlibEngine, tmp_path: Path) -> None:
+    # The NASA portrait: one clear face (detection ~0.9) and her mission badge, which HOG
+    # takes for a face at ~0.56. The badge must not make the training image ambiguous.
+    from vidiplug.media.samples import sample_path
+
+    portrait = sample_path("sample:astronaut", tmp_path / "samples")
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        outcomes = train_images([TrainingImage("VX-5", "Eileen Collins", portrait)], dlib_engine, store, min_quality=0.3)
+        gallery = store.load_gallery(dlib_engine.info)
+
+    assert outcomes[0].accepted, outcomes[0].reason
+    assert [i.name for i in gallery.identities] == ["Eileen Collins"]

@@ -24,6 +24,11 @@ from vidiplug.media.probe import IMAGE_SUFFIXES
 
 log = logging.getLogger("vidiplug.enroll")
 PAD_RATIO = 0.5  # border (fraction of the crop's size) given to tight crops that show no face
+# A second face makes a training image ambiguous only when it is both sizeable (a quarter of
+# the main face's area) and confidently detected: a badge or a poster detected at 0.56 next
+# to a clear portrait does not make the name doubtful. Same bar as a new unknown fingerprint.
+RIVAL_AREA_RATIO = 0.25
+RIVAL_MIN_SCORE = 0.6
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +59,8 @@ def face_for_enrolment(
     """Embed the single face of a training image; raise ImageRejected saying why not.
 
     Tight face crops work: the engine pads small images that show no face and retries.
-    Rejects images with no face, with several faces (ambiguous: whose name is it?), with
+    Rejects images with no face, with several faces (ambiguous: whose name is it? a second
+    face counts when it is sizeable and confidently detected), with
     a face under ``min_face_px`` pixels, or with quality under ``min_quality``.
     """
     found = engine.detect(image)
@@ -62,11 +68,11 @@ def face_for_enrolment(
         found = _detect_padded(image, engine)
     if not found:
         raise ImageRejected("no face found")
-    if len(found) > 1:
-        areas = sorted((d.box.area for d in found), reverse=True)
-        if areas[1] > 0.25 * areas[0]:
-            raise ImageRejected(f"{len(found)} faces found; a training image must show one person")
     det = max(found, key=lambda d: d.box.area)
+    rivals = [d for d in found if d is not det and d.box.area > RIVAL_AREA_RATIO * det.box.area
+              and d.score >= min(RIVAL_MIN_SCORE, det.score)]
+    if rivals:
+        raise ImageRejected(f"{len(rivals) + 1} faces found; a training image must show one person")
     if min(det.box.width, det.box.height) < min_face_px:
         raise ImageRejected(f"face is {det.box.height:.0f} px, smaller than {min_face_px} px")
     quality = face_quality(image, det)

@@ -24,6 +24,21 @@ from vidiplug.vidicore.documents import Job, JobState
 
 log = logging.getLogger("vidiplug.service")
 
+
+class _SkippedOverlapFilter(logging.Filter):
+    """Drop apscheduler's warning that a poll was skipped because the previous one still runs.
+
+    Polls are scheduled with ``max_instances=1`` on purpose: a slow VidiCore makes a poll
+    outlast the interval, and skipping the overlapping one is the intended behaviour, not
+    something an operator should be warned about every few seconds.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedOverlapFilter())
+
 MAX_ATTEMPTS = 3
 """A job claimed this many times that goes quiet again is failed, not run again: a job
 whose media kills the service would otherwise take down every instance in turn, forever."""
