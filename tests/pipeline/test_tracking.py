@@ -54,3 +54,30 @@ def test_a_different_face_in_the_same_place_starts_a_new_track() -> None:
     tracks = tracker.add(1, 1.0, [_obs(1, Box(0, 0, 50, 50), b)], links, [None])
 
     assert tracks[0].id == 2
+
+
+def test_after_a_cut_overlap_alone_continues_no_track() -> None:
+    # Someone else stands where the last shot's face was; their embeddings are fairly
+    # alike (cosine 0.8: calibrated confidence above split_confidence), which overlap
+    # must not turn into "the same person".
+    tracker = Tracker("dlib")
+    a = l2_normalise(np.array([[1.0, 0.0, 0.0, 0.0]]))[0]
+    b = l2_normalise(np.array([[0.8, 0.6, 0.0, 0.0]]))[0]
+    tracker.add(0, 0.0, [_obs(0, Box(0, 0, 50, 50), a)], [None], [None])
+
+    links = tracker.link(1, [Box(0, 0, 50, 50)], scene_cut=True)
+    tracks = tracker.add(1, 1.0, [_obs(1, Box(0, 0, 50, 50), b)], links, [None])
+
+    assert links == [None]
+    assert tracks[0].id == 2
+
+
+def test_after_a_cut_the_same_face_is_resumed_by_its_embedding() -> None:
+    tracker = Tracker("dlib")
+    a = l2_normalise(np.ones((1, 4)))[0]
+    tracker.add(0, 0.0, [_obs(0, Box(0, 0, 50, 50), a)], [None], [None])
+
+    links = tracker.link(1, [Box(0, 0, 50, 50)], scene_cut=True)
+    tracks = tracker.add(1, 1.0, [_obs(1, Box(0, 0, 50, 50), a)], links, [None])
+
+    assert tracks[0].id == 1

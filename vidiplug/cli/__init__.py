@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="find, track and name the faces in a video or image",
                                   description="Find, track and name the faces in a video or image.")
     analyze.add_argument("media", metavar="MEDIA",
-                         help="video or image file, or sample:astronaut / sample:astronaut.mp4 (bundled, no network)")
+                         help="video or image file, or sample:astronaut / sample:astronaut.mp4 / sample:scenes.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
     analyze.add_argument("--store", type=Path, nargs="?", const=default_store_path(), default=None,
                          help="identity store to match against and save new fingerprints to "
@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Start a mock VidiCore, a local S3 server and the service on loopback, "
                                            "then train, analyze, name and delete faces as an operator would, "
                                            "printing what the operator sees.")
-    demo.add_argument("--media", metavar="FILE", default="sample:astronaut.mp4",
-                      help="video to analyse (default: sample:astronaut.mp4, built from a public-domain NASA portrait)")
+    demo.add_argument("--media", metavar="FILE", default="sample:scenes.mp4",
+                      help="video to analyse (default: sample:scenes.mp4: the public-domain NASA portrait, then the face photo shipped in the insightface package)")
     demo.add_argument("--gallery", type=Path, metavar="DIR",
                       help="training photos, one sub-folder per person (default: the sample portrait as one person)")
     demo.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temporary folder)")

@@ -68,7 +68,7 @@ def analyze_media(
         signature = frame_signature(frame.image)
         cut = scene_changed(previous_signature[0], signature)
         previous_signature[0] = signature
-        links = tracker.link(frame.index, [d.box for d in faces])
+        links = tracker.link(frame.index, [d.box for d in faces], scene_cut=cut)
         need = [tracker.needs_embedding(frame.index, d.box, link, cut) for d, link in zip(faces, links)]
         to_embed = [d for d, n in zip(faces, need) if n]
         vectors = iter(engine.embed(frame.image, to_embed)) if to_embed else iter(())

@@ -89,12 +89,17 @@ class Tracker:
     def _recent(self, frame_index: int) -> list[Track]:
         return [t for t in self.tracks if frame_index - t.last.frame_index <= self.settings.max_gap_samples + 1]
 
-    def link(self, frame_index: int, boxes: list[Box]) -> list[Track | None]:
-        """The track each box continues by overlap with the previous sample (None = new or unsure)."""
+    def link(self, frame_index: int, boxes: list[Box], scene_cut: bool = False) -> list[Track | None]:
+        """The track each box continues by overlap with the previous sample (None = new or unsure).
+
+        After a ``scene_cut`` nothing continues by overlap: a face in the new shot where a
+        face was in the old one is usually someone else, so only its embedding may resume
+        a track (``add``, at ``relink_confidence``).
+        """
         # A face the detector missed for one sample can still be continued by overlap.
         previous = [t for t in self.tracks if 0 < frame_index - t.last.frame_index <= self.settings.overlap_gap_samples]
         links: list[Track | None] = [None] * len(boxes)
-        if not previous or not boxes:
+        if scene_cut or not previous or not boxes:
             return links
         iou = np.array([[box.iou(t.last.box) for t in previous] for box in boxes], np.float32)
         rows, cols = linear_sum_assignment(-iou)

@@ -1,0 +1,31 @@
+"""`vidiplug demo`, the README's newcomer path: the whole workflow on loopback with bundled media."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_names_deletes_trains_and_reanalyses_on_the_bundled_sample(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vidiplug", "demo", "--workdir", str(tmp_path / "demo")],
+        capture_output=True, text=True, timeout=400, check=False, stdin=subprocess.DEVNULL,
+    )
+    out = result.stdout
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Two people on the sample's timeline before any training, each its own unknown item.
+    first = out.split("\n2. ")[0]
+    assert re.search(r"2\.00-\s+6\.00 s\s+Unknown\s", first) and re.search(r"7\.00-\s+11\.00 s\s+Unknown\s", first)
+    assert "2 unknown face items" in first
+    # Naming the first shows on the timeline; deleting the second keeps it out for good.
+    assert re.search(r"2\.00-\s+6\.00 s\s+Eileen Collins\s", out.split("\n3. ")[0].split("\n2. ")[1])
+    assert "was not re-imported" in out
+    # The training photo is accepted, and the last analysis names her and not the deleted face.
+    assert "vcs_face_method=TRAINED" in out and "rejected" not in out
+    final = out.split("\n5. ")[1]
+    assert re.search(r"2\.00-\s+6\.00 s\s+Eileen Collins\s", final)
+    assert not re.search(r"7\.00-\s+11\.00 s", final)
+    assert "Traceback" not in result.stderr and "WARNING" not in result.stderr
