@@ -30,3 +30,6 @@ def test_a_restart_reuses_the_resource_the_callback_and_the_configuration(start_
     trainings = [c for c in operator.call("PUT", "collection", json={"text": "FaceTrainingDataset"})["collection"]
                  if c["name"] == "FaceTrainingDataset"]
     assert len(trainings) == 1
+    unknowns = [c for c in operator.call("PUT", "collection", json={"text": "FoundByFaceAnalysis"})["collection"]
+                if c["name"] == "FoundByFaceAnalysis"]
+    assert [c["id"] for c in unknowns] == [reg.unknown_collection_id]

@@ -223,8 +223,9 @@ def run_demo(args: argparse.Namespace) -> int:
         registration = app.start()
         say(f"service registered as VidiNet resource {registration.resource_id}, callback resource "
             f"{registration.callback_id}; configuration applied (vcs_face_* fields, face ADU groups, "
-            f"shape tag vcs_face_thumbnail, merge/relabel job types, collection "
-            f"{settings.service.training_collection} = {registration.training_collection_id})")
+            f"shape tag vcs_face_thumbnail, merge/relabel job types, collections "
+            f"{settings.service.training_collection} = {registration.training_collection_id} and "
+            f"{settings.analysis.unknown_collection_name} = {registration.unknown_collection_id})")
         client = stack.enter_context(VidiCoreClient(url, *DEMO_USER))
         walk_through(Operator(client, registration.resource_id, registration.callback_id), settings,
                      registration.training_collection_id, media, gallery_images(args.gallery, work), work)

@@ -15,11 +15,13 @@ log = logging.getLogger("vidiplug.service")
 
 @dataclass(frozen=True)
 class Registration:
-    """Our VidiNet-style resource id, the callback resource id jobs should name, the training collection."""
+    """Our VidiNet-style resource id, the callback resource id jobs should name, and the ids of the
+    training collection and of the default unknown-face collection."""
 
     resource_id: str
     callback_id: str
     training_collection_id: str
+    unknown_collection_id: str
 
 
 def register(client: VidiCoreClient, settings: Settings) -> Registration:
@@ -34,5 +36,9 @@ def register(client: VidiCoreClient, settings: Settings) -> Registration:
     callback = client.register_callback(location.uri_with_credentials())
     client.apply_configuration(resource.id, service_declaration(settings.service.training_collection))
     training_id = client.ensure_collection(settings.service.training_collection)
+    # Seed 002's FoundByFaceAnalysis exists from the start, so operators can open it (and
+    # give it rights) before the first unknown face arrives; a job naming another
+    # UnknownCollectionName gets that one from its callback script.
+    unknown_id = client.ensure_collection(settings.analysis.unknown_collection_name)
     log.info("registered as %s (callback %s, %s)", resource.id, callback.id, location)
-    return Registration(resource.id, callback.id, training_id)
+    return Registration(resource.id, callback.id, training_id, unknown_id)
