@@ -107,19 +107,25 @@ def test_small_tight_crop_is_enrolled_by_padding(dlib_engine: DlibEngine, data_d
     assert float(to_confidence(np.array([face.embedding @ reference]), "dlib")[0]) > 0.5
 
 
-def test_resnet_worker_process_matches_in_process_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
+def test_onnx_worker_process_and_in_process_resnets_give_the_same_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
     image = load_image(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg")
     found = dlib_engine.detect(image)
-    in_process = DlibEngine(resnet_process=False, concurrency=1)
+    in_process = DlibEngine(resnet="inline", concurrency=1)
+    child = DlibEngine(resnet="process", concurrency=1)
 
-    remote = dlib_engine.embed(image, found)
+    onnx = dlib_engine.embed(image, found)
     local = in_process.embed(image, found)
+    remote = child.embed(image, found)
+    child.close()
 
+    assert len(found) == 2
+    assert "CPUExecutionProvider" in dlib_engine.providers  # the default runs the ResNet in ONNX Runtime
     assert np.allclose(remote, local, atol=1e-6)
+    assert np.allclose(onnx, local, atol=1e-5)
 
 
 def test_closed_engine_still_embeds_in_process(data_dir: Path) -> None:
-    engine = DlibEngine(concurrency=1)
+    engine = DlibEngine(concurrency=1, resnet="process")
     image = load_image(data_dir / "face_recognition/examples/obama_small.jpg")
     engine.close()
 

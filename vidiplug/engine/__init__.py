@@ -52,5 +52,6 @@ def load_engine(settings: EngineSettings) -> Engine:
         detector=settings.dlib_detector,
         detect_size_px=settings.detect_size_px,
         det_thresh=settings.det_thresh,
+        providers=settings.providers or None,
     )
     return engine

@@ -74,19 +74,42 @@ def build_session(path: Path, providers: Sequence[str] | None = None) -> ort.Inf
             )
     if not path.is_file():
         raise ModelNotFound(f"{path}: model file not found")
+    return _open(str(path), str(path), path.name, wanted, None)
+
+
+def build_session_from_bytes(
+    model: bytes, label: str, providers: Sequence[str] | None = None, *, threads: int | None = None
+) -> ort.InferenceSession:
+    """An ONNX Runtime session for a serialized model built in memory (``label`` names it in messages).
+
+    Providers as for ``build_session`` (None = CUDA when available, then CPU). ``threads``
+    caps ONNX Runtime's intra-op threads and stops them spinning while idle, for a
+    session that shares the CPU with decoding and detection threads of its own process.
+    """
+    available = ort.get_available_providers()
+    wanted = preferred_providers(available) if providers is None else [p for p in providers if p in available]
+    if not wanted:
+        raise EngineError(f"{label}: none of the ONNX Runtime providers {', '.join(providers or [])} is available")
+    return _open(model, label, label, wanted, threads)
+
+
+def _open(source: str | bytes, label: str, short: str, wanted: list[str], threads: int | None) -> ort.InferenceSession:
     if "CUDAExecutionProvider" in wanted:
         _preload_cuda()
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: ORT's own warnings go to stderr, bypassing logging
+    if threads is not None:
+        options.intra_op_num_threads = threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
-        session = ort.InferenceSession(str(path), sess_options=options, providers=wanted)
+        session = ort.InferenceSession(source, sess_options=options, providers=wanted)
     except ORT_ERRORS as exc:
-        raise EngineError(f"{path}: ONNX Runtime cannot load this model ({_first_line(exc)})") from exc
+        raise EngineError(f"{label}: ONNX Runtime cannot load this model ({_first_line(exc)})") from exc
     got = list(session.get_providers())
-    log.info("ONNX Runtime session for %s runs on %s", path.name, ", ".join(got))
+    log.info("ONNX Runtime session for %s runs on %s", short, ", ".join(got))
     if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" not in got:
         log.warning(
-            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)", path.name, ", ".join(got)
+            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)", short, ", ".join(got)
         )
     return session
 
