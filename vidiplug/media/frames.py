@@ -6,6 +6,7 @@ Catches PyAV's exceptions (as MediaError) and nothing else's; imports nothing ab
 from __future__ import annotations
 
 import bisect
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -100,7 +101,7 @@ def _decode_samples(
         if not container.streams.video:
             raise MediaError(str(path), "no video stream")
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = decode_threading()
         base = _time_base(stream)
         start = stream.start_time or 0
         rotation = info.rotation_deg if info is not None else stream_rotation_deg(stream)
@@ -171,6 +172,17 @@ def _decode_samples(
                 target_index = _next_target(target_index, time_s, half_frame_s, interval_s)
         if sample_index == 0:
             raise MediaError(str(path), "no decodable video frames")
+
+
+def decode_threading(cores: int | None = None) -> Literal["AUTO", "SLICE"]:
+    """libavcodec threading for sampled decoding on a machine with ``cores`` (default: this one's).
+
+    Decoding runs in its own thread beside detection threads. On a small machine those
+    keep every core busy, and frame threading only adds work (measured on 2 cores: the
+    same wall time, 50% more CPU); with cores to spare, frame threads shorten decoding.
+    """
+    cores = cores if cores is not None else (os.cpu_count() or 1)
+    return "AUTO" if cores > 4 else "SLICE"
 
 
 def _next_target(current: int, time_s: float, half_frame_s: float, interval_s: float) -> int:
