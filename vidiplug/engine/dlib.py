@@ -28,6 +28,7 @@ log = logging.getLogger("vidiplug.engine")
 HOG_WINDOW_PX = 80  # dlib's frontal HOG detector scans an 80x80 window
 CHIP_SIZE_PX = 150  # dlib's ResNet takes 150x150 aligned chips
 ResNetRuntime = Literal["onnx", "process", "inline"]
+_SESSION_ERRORS: tuple[type[BaseException], ...] = (EngineError, OSError, *ORT_ERRORS)
 
 
 def _model_files() -> dict[str, Path]:
@@ -130,7 +131,7 @@ class DlibEngine:
             # The first run allocates and plans (~0.3 s); pay that at start-up, not in the first job.
             session.run(None, {INPUT_NAME: np.zeros((1, CHIP_SIZE_PX, CHIP_SIZE_PX, 3), np.float32)})
             return session
-        except (EngineError, OSError, *ORT_ERRORS) as exc:
+        except _SESSION_ERRORS as exc:
             log.warning("dlib engine: ResNet not converted to ONNX (%s); running it in dlib instead", exc)
             return None
 

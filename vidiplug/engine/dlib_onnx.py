@@ -40,7 +40,7 @@ class _Reader:
         self.pos += size
         return chunk
 
-    def int(self) -> int:
+    def integer(self) -> int:
         # A control byte (low nibble: byte count, 0x80: negative), then little-endian bytes.
         control = self._take(1)[0]
         size = control & 0x0F
@@ -49,36 +49,36 @@ class _Reader:
         value = int.from_bytes(self._take(size), "little")
         return -value if control & 0x80 else value
 
-    def bool(self) -> bool:
+    def flag(self) -> bool:
         char = self._take(1)
         if char not in (b"0", b"1"):
             raise EngineError(f"dlib model file: bad boolean at byte {self.pos - 1}")
         return char == b"1"
 
-    def float(self) -> float:
+    def real(self) -> float:
         # dlib's portable float: mantissa (int64) * 2 ** exponent (int16); 32000+ are inf/nan.
-        mantissa, exponent = self.int(), self.int()
+        mantissa, exponent = self.integer(), self.integer()
         if exponent >= 32000:
             return {32000: float("inf"), 32001: float("-inf")}.get(exponent, float("nan"))
         return float(np.ldexp(float(mantissa), exponent))
 
-    def string(self) -> str:
-        return self._take(self.int()).decode("ascii", "replace")
+    def text(self) -> str:
+        return self._take(self.integer()).decode("ascii", "replace")
 
     def tensor(self) -> NDArray[np.float32]:
-        if self.int() != 2:
+        if self.integer() != 2:
             raise EngineError(f"dlib model file: unknown tensor version at byte {self.pos}")
-        shape = tuple(self.int() for _ in range(4))
+        shape = tuple(self.integer() for _ in range(4))
         count = int(np.prod(shape))
         return np.frombuffer(self._take(4 * count), "<f4").reshape(shape).astype(np.float32)
 
     def alias(self) -> tuple[int, ...]:
-        if self.int() != 1:
+        if self.integer() != 1:
             raise EngineError(f"dlib model file: unknown alias_tensor version at byte {self.pos}")
-        return tuple(self.int() for _ in range(4))
+        return tuple(self.integer() for _ in range(4))
 
     def expect(self, *names: str) -> str:
-        name = self.string()
+        name = self.text()
         if name not in names:
             raise EngineError(f"dlib model file: found layer {name!r} where {' or '.join(names)} was expected")
         return name
@@ -167,7 +167,7 @@ class _Converter:
         """Read ``node`` (sub-network first, as dlib writes it) and emit its ONNX ops."""
         kind = node[0]
         if kind in ("tag", "skip"):
-            if self.r.int() != 1:
+            if self.r.integer() != 1:
                 raise EngineError(f"dlib model file: unknown {kind} layer version")
             value, shape = self.read(node[2])
             if kind == "tag":
@@ -175,7 +175,7 @@ class _Converter:
                 return value, shape
             return self.g.tags[node[1]]  # skip: continue from the tagged output
         _, layer, args, sub = node
-        version = self.r.int()
+        version = self.r.integer()
         if sub[0] == "input":
             if version not in (2, 3):
                 raise EngineError(f"dlib model file: unknown input layer version {version}")
@@ -186,21 +186,21 @@ class _Converter:
             value, shape = self.read(sub)
         value, shape = getattr(self, "_" + layer)(value, shape, **args)
         for _ in range(3):  # setup called, gradient stale, output disabled
-            self.r.bool()
+            self.r.flag()
         self.r.tensor()  # x_grad
         self.r.tensor()  # cached_output
         if sub[0] == "input":
             self.r.tensor()  # grad_final
             if version >= 3:
-                self.r.int()  # sample expansion factor
+                self.r.integer()  # sample expansion factor
         elif version == 2:
             self.r.tensor()  # params_grad
         return value, shape
 
     def _input(self) -> tuple[str, tuple[int, int, int]]:
         self.r.expect("input_rgb_image_sized")
-        means = np.array([self.r.float() for _ in range(3)], np.float32).reshape(1, 3, 1, 1)
-        rows, cols = self.r.int(), self.r.int()
+        means = np.array([self.r.real() for _ in range(3)], np.float32).reshape(1, 3, 1, 1)
+        rows, cols = self.r.integer(), self.r.integer()
         if (rows, cols) != (CHIP_PX, CHIP_PX):
             raise EngineError(f"dlib model file: input is {rows}x{cols}, expected {CHIP_PX}x{CHIP_PX}")
         # dlib feeds (pixel - channel mean) / 256; the graph takes NHWC uint8-valued floats.
@@ -212,13 +212,13 @@ class _Converter:
     def _con(self, x: str, shape: tuple[int, int, int], *, n: int, k: int, s: int) -> tuple[str, tuple[int, int, int]]:
         name = self.r.expect("con_4", "con_5", "con_6")
         params = self.r.tensor().ravel()
-        filters, rows, cols = self.r.int(), self.r.int(), self.r.int()
-        stride_y, stride_x, pad_y, pad_x = (self.r.int() for _ in range(4))
+        filters, rows, cols = self.r.integer(), self.r.integer(), self.r.integer()
+        stride_y, stride_x, pad_y, pad_x = (self.r.integer() for _ in range(4))
         w_shape, b_shape = self.r.alias(), self.r.alias()
         for _ in range(4):  # learning-rate and weight-decay multipliers
-            self.r.float()
-        use_bias = self.r.bool() if name in ("con_5", "con_6") else True
-        if name == "con_6" and self.r.bool():
+            self.r.real()
+        use_bias = self.r.flag() if name in ("con_5", "con_6") else True
+        if name == "con_6" and self.r.flag():
             raise EngineError("dlib model file: fused relu in a convolution is not supported")
         if (filters, rows, cols, stride_y, stride_x) != (n, k, k, s, s) or w_shape[1] != shape[0]:
             raise EngineError(f"dlib model file: convolution {filters}x{rows}x{cols}/{stride_y} where "
@@ -240,32 +240,32 @@ class _Converter:
             for _ in range(2):  # means, invstds of the last training batch
                 self.r.tensor()
             running_means, running_variances = self.r.tensor().ravel(), self.r.tensor().ravel()
-            self.r.int()  # num_updates
-            self.r.int()  # running_stats_window_size
+            self.r.integer()  # num_updates
+            self.r.integer()  # running_stats_window_size
             for _ in range(4):
-                self.r.float()
-            eps = self.r.float()
+                self.r.real()
+            eps = self.r.real()
             # As dlib's affine_(const bn_&): the inference-time form of batch norm.
             gamma = gamma / np.sqrt(running_variances + eps)
             beta = beta - gamma * running_means
         else:
-            mode = self.r.int()
+            mode = self.r.integer()
             if mode != 0:  # CONV_MODE
                 raise EngineError("dlib model file: a fully-connected affine layer where a convolutional one was expected")
-            if name == "affine_2" and self.r.bool():
+            if name == "affine_2" and self.r.flag():
                 return x, shape  # disabled
         channels = shape[0]
         scaled = self.g.node("Mul", [x, self.g.weight("gamma", gamma.reshape(1, channels, 1, 1).astype(np.float32))])
         return self.g.node("Add", [scaled, self.g.weight("beta", beta.reshape(1, channels, 1, 1).astype(np.float32))]), shape
 
     def _relu(self, x: str, shape: tuple[int, int, int]) -> tuple[str, tuple[int, int, int]]:
-        if self.r.expect("relu_", "relu_2") == "relu_2" and self.r.bool():
+        if self.r.expect("relu_", "relu_2") == "relu_2" and self.r.flag():
             return x, shape  # disabled
         return self.g.node("Relu", [x]), shape
 
     def _pool_header(self, version: str, k: int, s: int) -> None:
         self.r.expect(version)
-        rows, cols, stride_y, stride_x, pad_y, pad_x = (self.r.int() for _ in range(6))
+        rows, cols, stride_y, stride_x, pad_y, pad_x = (self.r.integer() for _ in range(6))
         if (rows, cols, stride_y, stride_x, pad_y, pad_x) != (k, k, s, s, 0, 0):
             raise EngineError(f"dlib model file: pooling {rows}x{cols}/{stride_y} pad {pad_y} where {k}x{k}/{s} was expected")
 
@@ -300,14 +300,14 @@ class _Converter:
 
     def _fc(self, x: str, shape: tuple[int, int, int], *, n: int) -> tuple[str, tuple[int, int, int]]:
         name = self.r.expect("fc_2", "fc_3")
-        outputs, inputs = self.r.int(), self.r.int()
+        outputs, inputs = self.r.integer(), self.r.integer()
         params = self.r.tensor().ravel()
         w_shape, _ = self.r.alias(), self.r.alias()
-        bias_mode = self.r.int()
+        bias_mode = self.r.integer()
         for _ in range(4):
-            self.r.float()
+            self.r.real()
         if name == "fc_3":
-            self.r.bool()
+            self.r.flag()
         if outputs != n or inputs != shape[0] or bias_mode != 1:  # FC_NO_BIAS
             raise EngineError(f"dlib model file: fully-connected {inputs}->{outputs} (bias mode {bias_mode}) "
                               f"where {shape[0]}->{n} without bias was expected")
@@ -326,11 +326,11 @@ def convert_face_resnet(model_path: Path) -> bytes:
     from onnx import TensorProto, checker, helper
 
     reader = _Reader(model_path.read_bytes())
-    if reader.int() != 1:
+    if reader.integer() != 1:
         raise EngineError(f"{model_path}: not a dlib network file (unknown loss layer version)")
     if reader.expect("loss_metric_", "loss_metric_2") == "loss_metric_2":
-        reader.float()  # margin
-        reader.float()  # distance threshold
+        reader.real()  # margin
+        reader.real()  # distance threshold
     converter = _Converter(reader)
     output, shape = converter.read(face_resnet_v1())
     if shape != (128, 1, 1):
