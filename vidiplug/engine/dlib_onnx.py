@@ -1,7 +1,7 @@
 """dlib's face ResNet as an ONNX graph: the same weights, run by ONNX Runtime.
 
 dlib-bin's wheels have no BLAS, so its ResNet takes ~80 ms per face on one core (and
-holds the GIL); ONNX Runtime runs the same network in ~15 ms, batches faces, releases
+holds the GIL); ONNX Runtime runs the same network in ~6 ms, batches faces, releases
 the GIL and uses CUDA where onnxruntime-gpu finds a GPU. The weights are read from the
 ``dlib_face_recognition_resnet_model_v1.dat`` that ships in ``face_recognition_models``,
 following dlib's own ``deserialize`` code for exactly that network type (``anet_type`` of
