@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from vidiplug.engine.dlib import DlibEngine
+from vidiplug.errors import EngineError
 from vidiplug.identity.calibration import to_confidence
 from vidiplug.media import load_image
 from vidiplug.pipeline.enroll import face_for_enrolment
@@ -132,3 +133,8 @@ def test_closed_engine_still_embeds_in_process(data_dir: Path) -> None:
     vectors = engine.embed(image, engine.detect(image))
 
     assert vectors.shape == (1, 128)
+
+
+def test_asking_for_an_onnx_provider_that_is_missing_is_an_error_not_a_silent_fallback() -> None:
+    with pytest.raises(EngineError, match="NoSuchExecutionProvider.*not available"):
+        DlibEngine(concurrency=1, providers=["NoSuchExecutionProvider"])

@@ -28,7 +28,6 @@ log = logging.getLogger("vidiplug.engine")
 HOG_WINDOW_PX = 80  # dlib's frontal HOG detector scans an 80x80 window
 CHIP_SIZE_PX = 150  # dlib's ResNet takes 150x150 aligned chips
 ResNetRuntime = Literal["onnx", "process", "inline"]
-_SESSION_ERRORS: tuple[type[BaseException], ...] = (EngineError, OSError, *ORT_ERRORS)
 
 
 def _model_files() -> dict[str, Path]:
@@ -123,17 +122,25 @@ class DlibEngine:
                  self.info.version, ", ".join(resnet_on))
 
     def _onnx_session(self, providers: Sequence[str] | None) -> Any:
-        """ONNX Runtime session of the converted ResNet, or None (logged) when conversion fails."""
+        """ONNX Runtime session of the converted ResNet, or None (logged) when the model file cannot be converted.
+
+        Providers that this ONNX Runtime lacks are an error (EngineError), not a fallback:
+        whoever asked for CUDA must learn that they did not get it.
+        """
+        label = f"{self._files['resnet'].name} (as ONNX)"
         try:
             model = convert_face_resnet(self._files["resnet"])
-            # One intra-op thread: the analysis already runs decoding and detection threads.
-            session = build_session_from_bytes(model, f"{self._files['resnet'].name} (as ONNX)", providers, threads=1)
-            # The first run allocates and plans (~0.3 s); pay that at start-up, not in the first job.
-            session.run(None, {INPUT_NAME: np.zeros((1, CHIP_SIZE_PX, CHIP_SIZE_PX, 3), np.float32)})
-            return session
-        except _SESSION_ERRORS as exc:
+        except (EngineError, OSError) as exc:
             log.warning("dlib engine: ResNet not converted to ONNX (%s); running it in dlib instead", exc)
             return None
+        # One intra-op thread: the analysis already runs decoding and detection threads.
+        session = build_session_from_bytes(model, label, providers, threads=1)
+        try:
+            # The first run allocates and plans (~0.3 s); pay that at start-up, not in the first job.
+            session.run(None, {INPUT_NAME: np.zeros((1, CHIP_SIZE_PX, CHIP_SIZE_PX, 3), np.float32)})
+        except ORT_ERRORS as exc:
+            raise EngineError(f"{label}: ONNX Runtime cannot run it ({exc})") from exc
+        return session
 
     def _new_models(self) -> Any:
         dlib = self._dlib

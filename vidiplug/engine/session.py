@@ -61,17 +61,7 @@ def build_session(path: Path, providers: Sequence[str] | None = None) -> ort.Inf
     obtained. Raises ModelNotFound when the file is missing and EngineError naming the
     file when ONNX Runtime cannot load it.
     """
-    available = ort.get_available_providers()
-    if providers is None:
-        wanted = preferred_providers(available)
-    else:
-        wanted = list(dict.fromkeys(providers))
-        missing = [name for name in wanted if name not in available]
-        if missing or not wanted:
-            raise EngineError(
-                f"{path}: ONNX Runtime provider(s) {', '.join(missing) or '(none given)'} not available; "
-                f"this installation has {', '.join(available)}"
-            )
+    wanted = _wanted_providers(str(path), providers)
     if not path.is_file():
         raise ModelNotFound(f"{path}: model file not found")
     return _open(str(path), str(path), path.name, wanted, None)
@@ -86,11 +76,22 @@ def build_session_from_bytes(
     caps ONNX Runtime's intra-op threads and stops them spinning while idle, for a
     session that shares the CPU with decoding and detection threads of its own process.
     """
+    return _open(model, label, label, _wanted_providers(label, providers), threads)
+
+
+def _wanted_providers(label: str, providers: Sequence[str] | None) -> list[str]:
+    """``providers`` checked against this ONNX Runtime (None: CUDA when available, then CPU)."""
     available = ort.get_available_providers()
-    wanted = preferred_providers(available) if providers is None else [p for p in providers if p in available]
-    if not wanted:
-        raise EngineError(f"{label}: none of the ONNX Runtime providers {', '.join(providers or [])} is available")
-    return _open(model, label, label, wanted, threads)
+    if providers is None:
+        return preferred_providers(available)
+    wanted = list(dict.fromkeys(providers))
+    missing = [name for name in wanted if name not in available]
+    if missing or not wanted:
+        raise EngineError(
+            f"{label}: ONNX Runtime provider(s) {', '.join(missing) or '(none given)'} not available; "
+            f"this installation has {', '.join(available)}"
+        )
+    return wanted
 
 
 def _open(source: str | bytes, label: str, short: str, wanted: list[str], threads: int | None) -> ort.InferenceSession:
