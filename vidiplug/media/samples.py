@@ -21,6 +21,7 @@ from PIL import Image
 from vidiplug.errors import MediaError
 
 PREFIX = "sample:"
+SAMPLES_VERSION = 2  # bump when a sample's pictures or timing change: cached copies are then rebuilt
 SAMPLES = ("astronaut", "astronaut.mp4", "scenes.mp4")
 FACE_START_S, FACE_END_S = 2.0, 6.0
 SECOND_START_S, SECOND_END_S = 7.0, 11.0
@@ -52,6 +53,7 @@ def sample_path(text: str, cache_dir: Path) -> Path:
     name = text[len(PREFIX):]
     if name not in SAMPLES:
         raise MediaError(text, f"unknown sample; choose one of {', '.join(PREFIX + s for s in SAMPLES)}")
+    cache_dir = cache_dir / f"v{SAMPLES_VERSION}"
     cache_dir.mkdir(parents=True, exist_ok=True)
     if name == "astronaut":
         path = cache_dir / "astronaut.png"
