@@ -53,9 +53,10 @@ class CallbackScript:
 def script_roots() -> Iterator[Traversable]:
     """Where scripts are looked for, in order.
 
-    First the package ``vidiplug.callback_scripts`` through ``importlib.resources`` (a wheel,
-    or an editable install once pyproject maps the package onto ``callback_scripts/``), then
-    ``callback_scripts/`` beside the ``vidiplug`` package (an editable install or checkout).
+    First the package ``vidiplug.callback_scripts`` through ``importlib.resources`` (in a
+    checkout a link to ``callback_scripts/``, which wheels carry as files), then
+    ``callback_scripts/`` beside the ``vidiplug`` package (a checkout whose link was lost,
+    e.g. on a file system without symbolic links).
     """
     try:
         package: Traversable | None = resources.files(SCRIPTS_PACKAGE)
