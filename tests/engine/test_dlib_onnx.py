@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import dlib
-import face_recognition_models as frm
 import numpy as np
 import onnxruntime as ort
 import pytest
 
+from vidiplug.engine.dlib import model_files
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, pack_chips
 from vidiplug.errors import EngineError
 from vidiplug.media import load_image
 
-RESNET = Path(frm.face_recognition_model_location())
+MODELS = model_files()
+RESNET = MODELS["resnet"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def session() -> ort.InferenceSession:
 
 def _chips(path: Path) -> list[np.ndarray]:
     image = load_image(path)
-    shapes = dlib.shape_predictor(frm.pose_predictor_five_point_model_location())
+    shapes = dlib.shape_predictor(str(MODELS["shape"]))
     return [np.asarray(dlib.get_face_chip(image, shapes(image, rect), 150, 0.25))
             for rect in dlib.get_frontal_face_detector()(image, 1)]
 
@@ -54,7 +55,7 @@ def test_a_truncated_model_file_is_a_clear_error(tmp_path: Path, cut: float) -> 
 
 
 def test_another_dlib_network_is_refused(tmp_path: Path) -> None:
-    other = Path(frm.cnn_face_detector_model_location())  # dlib's MMOD face detector, not the ResNet
+    other = MODELS["cnn"]  # dlib's MMOD face detector, not the ResNet
 
     with pytest.raises(EngineError, match="dlib"):
         convert_face_resnet(other)

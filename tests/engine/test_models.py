@@ -129,3 +129,19 @@ def test_install_instructions_name_the_folder_and_the_licence(tmp_path: Path) ->
 
 def test_dlib_weights_are_reported_installed_with_face_recognition_models() -> None:
     assert dlib_models_available() is True
+
+
+def test_dlib_weights_are_found_without_importing_face_recognition_models() -> None:
+    # Its __init__ needs pkg_resources, which current setuptools no longer ships.
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from vidiplug.engine.dlib import model_files\n"
+             "files = model_files()\n"
+             "assert 'face_recognition_models' not in sys.modules\n"
+             "print(sorted(p.name for p in files.values() if p.is_file()))\n")
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
+
+    assert run.returncode == 0, run.stderr
+    assert "dlib_face_recognition_resnet_model_v1.dat" in run.stdout and "shape_predictor_5_face_landmarks.dat" in run.stdout

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, pack_chips
 from vidiplug.engine.dlib_resnet import ResNetProcess
+from vidiplug.engine.models import dlib_weight, dlib_weight_folders
 from vidiplug.engine.session import ORT_ERRORS, build_session_from_bytes
 from vidiplug.errors import EngineError, ModelNotFound
 
@@ -30,19 +31,26 @@ CHIP_SIZE_PX = 150  # dlib's ResNet takes 150x150 aligned chips
 ResNetRuntime = Literal["onnx", "process", "inline"]
 
 
-def _model_files() -> dict[str, Path]:
-    try:
-        import face_recognition_models as frm
-    except ImportError as exc:
+MODEL_FILES = {
+    "shape": "shape_predictor_5_face_landmarks.dat",
+    "resnet": "dlib_face_recognition_resnet_model_v1.dat",
+    "cnn": "mmod_human_face_detector.dat",
+}
+
+
+def model_files() -> dict[str, Path]:
+    """The dlib engine's weights from the face_recognition_models package (role -> path).
+
+    Raises ModelNotFound when the package or its landmark or ResNet file is missing (the
+    CNN detector's file is needed only by ``detector="cnn"``).
+    """
+    folders = dlib_weight_folders()
+    if not folders:
         raise ModelNotFound(
             "dlib engine: the face_recognition_models package is not installed; "
             "run `pip install face_recognition_models`"
-        ) from exc
-    files = {
-        "shape": Path(frm.pose_predictor_five_point_model_location()),
-        "resnet": Path(frm.face_recognition_model_location()),
-        "cnn": Path(frm.cnn_face_detector_model_location()),
-    }
+        )
+    files = {role: dlib_weight(name) or folders[0] / name for role, name in MODEL_FILES.items()}
     for role in ("shape", "resnet"):
         if not files[role].is_file():
             raise ModelNotFound(f"dlib engine: {files[role]} is missing; reinstall face_recognition_models")
@@ -88,7 +96,7 @@ class DlibEngine:
             raise EngineError(f"dlib engine: det_thresh {det_thresh} must be between 0 and 1")
         if resnet not in ("onnx", "process", "inline"):
             raise EngineError(f"dlib engine: unknown ResNet runtime {resnet!r} (use onnx, process or inline)")
-        files = _model_files()
+        files = model_files()
         self._dlib: Any = dlib
         self._kind = detector
         self._detect_size_px = max(160, int(detect_size_px))

@@ -184,19 +184,29 @@ def install_instructions(root: Path) -> str:
     )
 
 
-def dlib_models_available() -> bool:
-    """True when the face_recognition_models package and the dlib engine's .dat weights are installed.
+def dlib_weight_folders() -> list[Path]:
+    """The ``models`` folders of the installed face_recognition_models package ([] when it is not installed).
 
-    The package is located, not imported (its import pulls in pkg_resources); dlib is not imported.
+    The package is located, not imported: its ``__init__`` imports pkg_resources, which
+    setuptools 81 and later no longer ship (and Python 3.12 virtualenvs have no setuptools).
     """
     try:
         spec = importlib.util.find_spec("face_recognition_models")
     except (ImportError, ValueError):
-        return False
+        return []
     if spec is None or not spec.submodule_search_locations:
-        return False
-    folders = [Path(p) / "models" for p in spec.submodule_search_locations]
-    return all(any((folder / weight).is_file() for folder in folders) for weight in DLIB_WEIGHTS)
+        return []
+    return [Path(p) / "models" for p in spec.submodule_search_locations]
+
+
+def dlib_weight(filename: str) -> Path | None:
+    """The path of one .dat file of face_recognition_models, or None when it is not installed."""
+    return next((folder / filename for folder in dlib_weight_folders() if (folder / filename).is_file()), None)
+
+
+def dlib_models_available() -> bool:
+    """True when the face_recognition_models package and the dlib engine's .dat weights are installed (dlib is not imported)."""
+    return all(dlib_weight(weight) is not None for weight in DLIB_WEIGHTS)
 
 
 def _onnx_folder(folder: Path) -> Path:
