@@ -84,7 +84,10 @@ def test_serve_registers_runs_jobs_and_stops_on_sigterm(tmp_path: Path, mock_url
             found = [r for r in doc.get("resource", []) if r.get("vidinet", {}).get("url") == "vidinet://vidiplug-serve@vidiplug"]
             return str(found[0]["id"]) if found else None
 
-        resource_id = wait_for(our_resource, 60, "the service to register")
+        # Registration ends with the "serving" line: only then do its resources all exist.
+        wait_for(lambda: True if "serving as resource" in (tmp_path / "serve.log").read_text() else None, 90,
+                 "the service to finish registering")
+        resource_id = wait_for(our_resource, 10, "the service's resource")
         callbacks = (operator.call("GET", "resource/callback") or {}).get("resource", [])
         callback_id = next(str(r["id"]) for r in callbacks if callback_bucket in r["callback"]["uri"])
         item = operator.import_file(data_dir / "face_recognition/examples/obama.jpg")
