@@ -17,8 +17,8 @@ class EngineSettings:
     "insightface". ``models_root``: folder holding insightface packs (None = the user
     data dir). ``pack``: pack folder name. ``det_thresh``: detection confidence in [0, 1].
     ``detect_size_px``: long side (pixels) detection works at — raise to find smaller faces.
-    ``dlib_detector``: "hog" or "cnn". ``providers``: ONNX Runtime providers to prefer
-    (empty = CUDA when available, then CPU).
+    ``dlib_detector``: "hog" or "cnn". ``providers``: ONNX Runtime providers to prefer for
+    insightface's models and the dlib engine's ResNet (empty = CUDA when available, then CPU).
     """
 
     name: str = "auto"
