@@ -59,3 +59,22 @@ def test_another_dlib_network_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(EngineError, match="dlib"):
         convert_face_resnet(other)
+
+
+def test_the_converted_graph_is_cached_and_a_damaged_cache_is_rebuilt(tmp_path: Path, data_dir: Path) -> None:
+    from vidiplug.engine.dlib import DlibEngine
+    from vidiplug.engine.dlib_onnx import cached_graph_path
+
+    image = load_image(data_dir / "face_recognition/examples/obama_small.jpg")
+    first = DlibEngine(concurrency=1, cache_dir=tmp_path)
+    cached = cached_graph_path(tmp_path, first.info.version)
+    assert cached.is_file() and cached.stat().st_size > 20_000_000
+    expected = first.embed(image, first.detect(image))
+
+    cached.write_bytes(b"not an onnx model")  # a damaged cache file
+    second = DlibEngine(concurrency=1, cache_dir=tmp_path)
+
+    assert np.allclose(second.embed(image, second.detect(image)), expected, atol=1e-6)
+    assert cached.stat().st_size > 20_000_000  # converted again and rewritten
+    third = DlibEngine(concurrency=1, cache_dir=tmp_path)  # from the cache
+    assert np.allclose(third.embed(image, third.detect(image)), expected, atol=1e-6)

@@ -16,9 +16,10 @@ from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
+from platformdirs import user_cache_dir
 
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
-from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, pack_chips
+from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, load_or_convert, pack_chips, store_graph
 from vidiplug.engine.dlib_resnet import ResNetProcess
 from vidiplug.engine.models import dlib_weight, dlib_weight_folders
 from vidiplug.engine.session import ORT_ERRORS, build_session_from_bytes
@@ -85,6 +86,7 @@ class DlibEngine:
         concurrency: int = 2,
         resnet: ResNetRuntime = "onnx",
         providers: Sequence[str] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         try:
             import dlib
@@ -113,7 +115,8 @@ class DlibEngine:
         # costs ~0.25 s.
         for _ in range(max(1, concurrency) + 1):
             self._idle.put(self._new_models())
-        self._onnx: Any = self._onnx_session(providers) if resnet == "onnx" else None
+        version = files_digest([files["resnet"]])
+        self._onnx: Any = self._onnx_session(providers, version, cache_dir) if resnet == "onnx" else None
         # dlib's ResNet binding holds the GIL for a whole forward pass; run it in a child
         # process so decoding and detection threads keep both cores busy meanwhile.
         in_child = resnet == "process" or (resnet == "onnx" and self._onnx is None)
@@ -121,7 +124,7 @@ class DlibEngine:
         self.info = EngineInfo(
             name="dlib",
             model=f"{detector}+{files['resnet'].name}",
-            version=files_digest([files["resnet"]]),
+            version=version,
             dim=128,
         )
         resnet_on = tuple(self._onnx.get_providers()) if self._onnx is not None else ("dlib-cpu",)
@@ -129,20 +132,32 @@ class DlibEngine:
         log.info("dlib engine ready: detector=%s model=%s version=%s, ResNet on %s", detector, self.info.model,
                  self.info.version, ", ".join(resnet_on))
 
-    def _onnx_session(self, providers: Sequence[str] | None) -> Any:
+    def _onnx_session(self, providers: Sequence[str] | None, version: str, cache_dir: Path | None) -> Any:
         """ONNX Runtime session of the converted ResNet, or None (logged) when the model file cannot be converted.
 
-        Providers that this ONNX Runtime lacks are an error (EngineError), not a fallback:
-        whoever asked for CUDA must learn that they did not get it.
+        The converted graph is cached in ``cache_dir`` (default: the user's cache folder),
+        keyed by the weights' digest; a cached graph ONNX Runtime cannot load is converted
+        again. Providers that this ONNX Runtime lacks are an error (EngineError), not a
+        fallback: whoever asked for CUDA must learn that they did not get it.
         """
         label = f"{self._files['resnet'].name} (as ONNX)"
+        cache_dir = cache_dir if cache_dir is not None else Path(user_cache_dir("vidiplug")) / "onnx"
         try:
-            model = convert_face_resnet(self._files["resnet"])
+            model, cached = load_or_convert(self._files["resnet"], version, cache_dir)
         except (EngineError, OSError) as exc:
             log.warning("dlib engine: ResNet not converted to ONNX (%s); running it in dlib instead", exc)
             return None
         # One intra-op thread: the analysis already runs decoding and detection threads.
-        session = build_session_from_bytes(model, label, providers, threads=1)
+        try:
+            session = build_session_from_bytes(model, label, providers, threads=1)
+        except EngineError:
+            if cached is None:
+                raise
+            # A damaged cache file, or providers this ONNX Runtime lacks (then this raises again).
+            log.warning("dlib engine: cached ResNet graph %s is unreadable; converting again", cached)
+            model = convert_face_resnet(self._files["resnet"])
+            store_graph(cached, model)
+            session = build_session_from_bytes(model, label, providers, threads=1)
         try:
             # The first run allocates and plans (~0.3 s); pay that at start-up, not in the first job.
             session.run(None, {INPUT_NAME: np.zeros((1, CHIP_SIZE_PX, CHIP_SIZE_PX, 3), np.float32)})

@@ -12,6 +12,9 @@ keep dlib's model name and version. Imports nothing above engine/.
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,11 @@ from numpy.typing import NDArray
 
 from vidiplug.errors import EngineError
 
+log = logging.getLogger("vidiplug.engine")
+
 CHIP_PX = 150
 INPUT_NAME, OUTPUT_NAME = "chips", "descriptors"
+CONVERTER_REVISION = 1  # bump when the graph built from the same weights changes: cached graphs are then rebuilt
 OPSET = 13
 IR_VERSION = 7  # old enough for every onnxruntime release vidiplug accepts
 
@@ -358,3 +364,39 @@ def pack_chips(chips: list[NDArray[np.uint8]]) -> NDArray[np.float32]:
         raise EngineError(f"dlib engine: chips must be {CHIP_PX}x{CHIP_PX} RGB, got {batch.shape[1:]}")
     return batch
 
+
+
+def cached_graph_path(cache_dir: Path, weights_version: str) -> Path:
+    """Where the graph converted from weights of ``weights_version`` is kept in ``cache_dir``."""
+    tag = weights_version.replace(":", "-")
+    return cache_dir / f"dlib_face_resnet_v1-{tag}-r{CONVERTER_REVISION}.onnx"
+
+
+def load_or_convert(model_path: Path, weights_version: str, cache_dir: Path | None) -> tuple[bytes, Path | None]:
+    """The ONNX model of ``model_path``: from ``cache_dir`` when converted before, else converted now and cached.
+
+    Returns the model and the cache file it came from (None when it was converted now).
+    Converting costs ~1 s (mostly importing onnx); a cache that cannot be written is
+    skipped with a debug message.
+    """
+    cached = cached_graph_path(cache_dir, weights_version) if cache_dir is not None else None
+    if cached is not None and cached.is_file():
+        try:
+            return cached.read_bytes(), cached
+        except OSError as exc:
+            log.debug("cannot read the cached ResNet graph %s: %s", cached, exc)
+    model = convert_face_resnet(model_path)
+    if cached is not None:
+        store_graph(cached, model)
+    return model, None
+
+
+def store_graph(path: Path, model: bytes) -> None:
+    """Write ``model`` to ``path`` atomically (a reader never sees half a file); failures are only logged."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, suffix=".partial", delete=False) as out:
+            out.write(model)
+        os.replace(out.name, path)
+    except OSError as exc:
+        log.debug("cannot cache the ResNet graph at %s: %s", path, exc)
