@@ -5,22 +5,21 @@ Plain requests and boto3 (the VidiCore client and callback store belong to other
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from vidiplug.callbacks import CallbackFile
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
+from support import wait_for
 
 ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, tzinfo=timezone.utc)
 ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128)
@@ -28,25 +27,6 @@ ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128)
 CLIP = MediaInfo(path="short_hamilton_clip.mp4", duration_s=10.02, fps=29.97, width=640, height=360,
                  frame_rate=Fraction(30000, 1001))
 TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
-
-# Names that try to break out of XML, JavaScript or JSON; each must come back unchanged.
-HOSTILE_NAMES = [
-    '"); api.path("item").delete(); //',
-    "'); api.path('item').delete(); //",
-    "]]>",
-    "<![CDATA[x]]>",
-    "</script><script>alert(1)</script>",
-    "<b>&amp;</b>",
-    "&lt;&#x41;&unknown;",
-    '<!DOCTYPE x [<!ENTITY e "boom">]>&e;',
-    "line\u2028separator",
-    "paragraph\u2029separator",
-    "Zoë 😀 👩‍👩‍👧 Ωμέγα 名前 اسم",
-    "\u202eright-to-left override",
-    "tab\tnewline\ncarriage\rreturn",
-    "  spaces around  ",
-    "back\\slash ${template} `tick`",
-]
 
 
 def person(name: str | None, spans: Sequence[tuple[float, float]], *, fingerprint: str | None = None,
@@ -66,17 +46,6 @@ def analysis(*people: PersonResult, media: MediaInfo = CLIP) -> AnalysisResult:
     return AnalysisResult(media=media, engine=ENGINE, providers=("CPUExecutionProvider",), interval_s=1.0,
                           frames_analyzed=10, faces_embedded=12, people=tuple(people),
                           analyzed_at=ANALYZED_AT, elapsed_s=1.5)
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def values(metadata: dict[str, Any], name: str) -> list[str]:

@@ -14,7 +14,8 @@ import pytest
 
 from mock_vidicore.launch import launch_mock
 
-from callback_harness import HOSTILE_NAMES, CallbackLocation, VidiCore
+from callback_harness import CallbackLocation, VidiCore
+from support import HOSTILE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO.parent / "shared" / "data"

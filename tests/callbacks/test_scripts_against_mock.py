@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from callback_harness import (
-    HOSTILE_NAMES,
     CallbackLocation,
     VidiCore,
     analysis,
@@ -17,6 +16,7 @@ from callback_harness import (
     shape_values,
     values,
 )
+from support import HOSTILE_NAMES
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,
     DELETED_FINGERPRINTS_KEY,

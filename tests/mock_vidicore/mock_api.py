@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +9,7 @@ import pytest
 import requests
 
 from mock_vidicore.launch import LaunchError, RunningMock, launch_mock
+
 
 NS = "http://xml.vidispine.com/schema/vidispine"
 
@@ -24,17 +23,6 @@ def start_server(tmp: Path, *extra: str) -> Server:
         return launch_mock(tmp, *extra)
     except LaunchError as exc:
         pytest.fail(str(exc))
-
-
-def wait_for(condition: Callable[[], Any], timeout_s: float = 10.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
 
 
 class Api:

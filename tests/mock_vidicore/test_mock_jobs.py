@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mock_api import Api, new_item, wait_for
+from mock_api import Api, new_item
+from support import wait_for
 
 
 @pytest.fixture

@@ -11,25 +11,7 @@ import pytest
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
-
-# Names that try to break out of XML, JavaScript or JSON; each must come back unchanged.
-HOSTILE_NAMES = [
-    '"); api.path("item").delete(); //',
-    "'); api.path('item').delete(); //",
-    "]]>",
-    "<![CDATA[x]]>",
-    "</script><script>alert(1)</script>",
-    "<b>&amp;</b>",
-    "&lt;&#x41;&unknown;",
-    '<!DOCTYPE x [<!ENTITY e "boom">]>&e;',
-    "line\u2028separator",
-    "paragraph\u2029separator",
-    "Zoë 😀 👩‍👩‍👧 Ωμέγα 名前 اسم",
-    "\u202eright-to-left override",
-    "tab\tnewline\ncarriage\rreturn",
-    "  spaces around  ",
-    "back\\slash ${template} `tick`",
-]
+from support import HOSTILE_NAMES
 
 
 ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, 417000, tzinfo=timezone.utc)

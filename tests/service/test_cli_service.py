@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from operator_api import Operator, wait_for
+from operator_api import Operator
+from support import wait_for
 
 SECRET = "s3cr3t-Pa55word"
 

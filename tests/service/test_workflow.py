@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from operator_api import Operator, field_values, job_data, wait_for
+from operator_api import Operator, field_values, job_data
+from support import wait_for
 from vidiplug.render.timecode import parse_timecode
 
 HAMILTON = "face_recognition/examples/short_hamilton_clip.mp4"

@@ -13,6 +13,7 @@ import pytest
 
 from vidicore_mock import MockVidiCore, NewClient, start_mock
 from vidiplug.vidicore.client import VidiCoreClient
+from support import HOSTILE_NAMES
 
 
 @pytest.fixture(scope="session")
@@ -75,25 +76,6 @@ def callback_id(mock_vidicore: MockVidiCore) -> str:
     """A callback resource (nothing reads from it: no test hands a job back)."""
     with VidiCoreClient(mock_vidicore.url, mock_vidicore.user, mock_vidicore.password) as setup:
         return setup.register_callback(f"s3://AKIA:cb-secret@bucket-{uuid.uuid4().hex[:8]}/callbacks/").id
-
-
-# Names that try to break out of a URL, JSON, XML or JavaScript; each must come back unchanged.
-HOSTILE_NAMES = [
-    '"); api.path("item").delete(); //',
-    "'); api.path('item').delete(); //",
-    "]]>",
-    "<![CDATA[x]]>",
-    "</script><script>alert(1)</script>",
-    "<b>&amp;</b>",
-    '<!DOCTYPE x [<!ENTITY e "boom">]>&e;',
-    "line\u2028separator",
-    "paragraph\u2029separator",
-    "Zoë 😀 👩‍👩‍👧 Ωμέγα 名前 اسم",
-    "a/b?c=d&e#f %2F ../..",
-    "tab\tnewline\ncarriage\rreturn",
-    "  spaces around  ",
-    "back\\slash ${template} `tick`",
-]
 
 
 @pytest.fixture(params=HOSTILE_NAMES, ids=[f"hostile{i}" for i in range(len(HOSTILE_NAMES))])
