@@ -20,7 +20,7 @@ from platformdirs import user_cache_dir
 
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, load_or_convert, pack_chips, store_graph
-from vidiplug.engine.dlib_resnet import ResNetProcess
+from vidiplug.engine.dlib_resnet import CHIP_PX, ResNetProcess
 from vidiplug.engine.models import dlib_weight, dlib_weight_folders
 from vidiplug.engine.session import ORT_ERRORS, build_session_from_bytes
 from vidiplug.errors import EngineError, ModelNotFound
@@ -28,7 +28,7 @@ from vidiplug.errors import EngineError, ModelNotFound
 log = logging.getLogger("vidiplug.engine")
 
 HOG_WINDOW_PX = 80  # dlib's frontal HOG detector scans an 80x80 window
-CHIP_SIZE_PX = 150  # dlib's ResNet takes 150x150 aligned chips
+CHIP_SIZE_PX = CHIP_PX  # dlib's ResNet takes 150x150 aligned chips
 ResNetRuntime = Literal["onnx", "process", "inline"]
 
 

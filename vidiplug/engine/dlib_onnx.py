@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from vidiplug.engine.dlib_resnet import CHIP_PX
 from vidiplug.errors import EngineError
 
 log = logging.getLogger("vidiplug.engine")
 
-CHIP_PX = 150
 INPUT_NAME, OUTPUT_NAME = "chips", "descriptors"
 CONVERTER_REVISION = 1  # bump when the graph built from the same weights changes: cached graphs are then rebuilt
 OPSET = 13
