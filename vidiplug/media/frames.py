@@ -21,7 +21,12 @@ from vidiplug.errors import MediaError
 from vidiplug.media.probe import MediaInfo, check_readable, stream_rotation_deg
 
 MAX_FRAME_SIDE_PX = 16384
-NEAR_TARGET_S = 0.3  # decode every frame from this long before a sampling time
+# Codecs whose packets carry exactly one frame each, stamped with that frame's own
+# presentation time, so a frame's packet is known before decoding. (Not so MPEG-4 Part 2
+# in AVI, for one: "packed B-frames" put two frames in one packet and a placeholder in
+# the next.)
+ONE_FRAME_PER_PACKET_CODECS = frozenset({"h264", "hevc", "av1", "vp8", "vp9"})
+NEAR_TARGET_S = 0.3  # without frame times: decode every frame from this long before a sampling time
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,21 +52,68 @@ class DecodeStats:
     frames_decoded: int = 0
 
 
-def keyframe_times(path: Path) -> list[float]:
-    """Presentation times (seconds from stream start) of the video's keyframes, from a demux-only pass."""
+@dataclass(frozen=True)
+class StreamIndex:
+    """What a demux-only pass learns: keyframe times and, when every packet has one, all frame times.
+
+    Times are presentation times in seconds from the stream's start, sorted.
+    ``frame_times`` is None when packets do not map one-to-one onto frames (see
+    ONE_FRAME_PER_PACKET_CODECS) or some packet carries no presentation time: then which
+    packet holds a given frame is unknown until it is decoded.
+    """
+
+    keyframes: list[float]
+    frame_times: list[float] | None
+
+
+def index_stream(path: Path) -> StreamIndex:
+    """Keyframe and frame presentation times of the file's first video stream, from a demux-only pass."""
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             base = _time_base(stream)
             start = stream.start_time or 0
-            times = [
-                float((packet.pts - start) * base)
-                for packet in container.demux(stream)
-                if packet.is_keyframe and packet.pts is not None
-            ]
+            keyframes: list[float] = []
+            frames: list[float] | None = [] if stream.codec_context.name in ONE_FRAME_PER_PACKET_CODECS else None
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue  # the demuxer's end-of-stream marker
+                if packet.pts is None:
+                    frames = None
+                    continue
+                time_s = float((packet.pts - start) * base)
+                if packet.is_keyframe:
+                    keyframes.append(time_s)
+                if frames is not None:
+                    frames.append(time_s)
     except (av.error.FFmpegError, IndexError) as exc:
         raise MediaError(str(path), f"cannot be demuxed ({exc})") from exc
-    return sorted(times)
+    return StreamIndex(sorted(keyframes), sorted(frames) if frames is not None else None)
+
+
+def keyframe_times(path: Path) -> list[float]:
+    """Presentation times (seconds from stream start) of the video's keyframes, from a demux-only pass."""
+    return index_stream(path).keyframes
+
+
+def planned_sample_times(frame_times: list[float], interval_s: float, half_frame_s: float) -> list[float]:
+    """Times of the frames sampling will pick: the first frame at or after each multiple of ``interval_s``.
+
+    Mirrors the decoder loop's choice (a frame within half a frame period before a
+    sampling time counts as at it), so the decoder can skip every other frame nothing
+    refers to.
+    """
+    picked: list[float] = []
+    target_index = 0
+    pos = 0
+    while True:
+        target_s = target_index * interval_s
+        pos = bisect.bisect_left(frame_times, target_s - half_frame_s, lo=pos)
+        if pos >= len(frame_times):
+            return picked
+        time_s = frame_times[pos]
+        picked.append(time_s)
+        target_index = _next_target(target_index, time_s, half_frame_s, interval_s)
 
 
 def sample_frames(
@@ -82,10 +134,10 @@ def sample_frames(
     if interval_s <= 0:
         raise ValueError("interval_s must be positive")
     check_readable(path)
-    keyframes = keyframe_times(path)
+    index = index_stream(path)
     stats = stats if stats is not None else DecodeStats()
     try:
-        yield from _decode_samples(path, interval_s, keyframes, info, stats)
+        yield from _decode_samples(path, interval_s, index, info, stats)
     except av.error.FFmpegError as exc:
         raise MediaError(str(path), f"decoding failed ({exc})") from exc
 
@@ -93,7 +145,7 @@ def sample_frames(
 def _decode_samples(
     path: Path,
     interval_s: float,
-    keyframes: list[float],
+    index: StreamIndex,
     info: MediaInfo | None,
     stats: DecodeStats,
 ) -> Iterator[Frame]:
@@ -106,6 +158,14 @@ def _decode_samples(
         start = stream.start_time or 0
         rotation = info.rotation_deg if info is not None else stream_rotation_deg(stream)
         half_frame_s = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
+        keyframes = index.keyframes
+        # With every frame's time known, only the sampled frames and the frames others
+        # refer to are decoded; otherwise everything near a sampling time is.
+        planned = (
+            {round(t, 6) for t in planned_sample_times(index.frame_times, interval_s, half_frame_s)}
+            if index.frame_times is not None
+            else None
+        )
         target_index = 0
         decoding_from: float | None = None  # keyframe time we are decoding from, None = skipping
         last_fed_key_s = float("-inf")  # latest keyframe already sent to the decoder
@@ -134,10 +194,12 @@ def _decode_samples(
                     decoding_from = packet_s
                 if packet.is_keyframe and packet_s is not None:
                     last_fed_key_s = max(last_fed_key_s, packet_s)
-                # Far from the next sampling time, frames nothing refers to need not be
-                # decoded at all; near it, decode everything so the exact frame is found.
-                near = packet_s is None or packet_s >= target_index * interval_s - NEAR_TARGET_S
-                mode: Literal["DEFAULT", "NONREF"] = "DEFAULT" if near else "NONREF"
+                # Frames nothing refers to need not be decoded unless sampling picks them.
+                if planned is not None and packet_s is not None:
+                    wanted = round(packet_s, 6) in planned
+                else:
+                    wanted = packet_s is None or packet_s >= target_index * interval_s - NEAR_TARGET_S
+                mode: Literal["DEFAULT", "NONREF"] = "DEFAULT" if wanted else "NONREF"
                 if mode != skip_mode:
                     stream.codec_context.skip_frame = mode
                     skip_mode = mode
@@ -151,8 +213,12 @@ def _decode_samples(
                 target_s = target_index * interval_s
                 if time_s + half_frame_s < target_s:
                     continue
+                if planned is not None and round(time_s, 6) not in planned:
+                    planned = None  # the stream broke the plan (a frame went missing): stop trusting it
                 yield Frame(sample_index, max(0.0, time_s), _to_rgb(frame, rotation, path))
                 sample_index += 1
+                if planned is not None and sample_index >= len(planned):
+                    return  # every planned sample is out; the rest of the stream is not needed
                 target_index = _next_target(target_index, time_s, half_frame_s, interval_s)
                 key = needed_keyframe(target_index * interval_s)
                 if decoding_from is not None and key > last_fed_key_s + 1e-6:
