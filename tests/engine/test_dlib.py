@@ -9,6 +9,7 @@ from vidiplug.engine.dlib import DlibEngine
 from vidiplug.errors import EngineError
 from vidiplug.identity.calibration import to_confidence
 from vidiplug.media import load_image
+from vidiplug.media.frames import sample_frames
 from vidiplug.pipeline.enroll import face_for_enrolment
 
 
@@ -44,6 +45,38 @@ def test_embeddings_are_unit_vectors(dlib_engine: DlibEngine, data_dir: Path) ->
 
     assert vectors.shape == (2, 128)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("clip_name", [
+    "liveportrait/assets/examples/source/s29.mp4",  # scaled down to the detection size
+    "liveportrait/assets/examples/source/s13.mp4",  # scaled up
+])
+def test_decoder_made_luma_finds_the_same_faces_as_the_rgb_picture(
+    dlib_engine: DlibEngine, data_dir: Path, clip_name: str
+) -> None:
+    frames = list(sample_frames(data_dir / clip_name, 1.0, luma_size=dlib_engine.luma_size))
+
+    for frame in frames:
+        assert frame.luma is not None
+        height, width = frame.image.shape[:2]
+        assert frame.luma.shape[::-1] == dlib_engine.luma_size(width, height)
+        from_luma = dlib_engine.detect(frame.image, frame.luma)
+        from_rgb = dlib_engine.detect(frame.image)
+        assert len(from_luma) == len(from_rgb) == 1
+        assert from_luma[0].box.iou(from_rgb[0].box) > 0.8  # boxes in the RGB image's pixels either way
+
+
+def test_luma_of_another_size_is_ignored(dlib_engine: DlibEngine, data_dir: Path) -> None:
+    image = load_image(data_dir / "face_recognition/examples/obama.jpg")
+    wrong = np.zeros((17, 23), dtype=np.uint8)  # would find nothing if it were used
+
+    assert [d.box for d in dlib_engine.detect(image, wrong)] == [d.box for d in dlib_engine.detect(image)]
+
+
+def test_luma_size_keeps_the_long_side_at_the_detection_size(dlib_engine: DlibEngine) -> None:
+    assert dlib_engine.luma_size(1920, 1080) == (1280, 720)
+    assert dlib_engine.luma_size(720, 1364) == (676, 1280)
+    assert dlib_engine.luma_size(320, 240) == (640, 480)  # small pictures are upsampled at most 2x
 
 
 def test_two_photos_of_the_same_person_match(dlib_engine: DlibEngine, data_dir: Path) -> None:

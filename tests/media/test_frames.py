@@ -115,6 +115,41 @@ def test_streams_without_frame_times_fall_back_to_decoding_near_each_sample(data
     assert exact.frames_decoded < windowed.frames_decoded
 
 
+def test_luma_is_the_grey_picture_at_the_asked_size(data_dir: Path) -> None:
+    clip = data_dir / "liveportrait/assets/examples/source/s29.mp4"
+    asked: list[tuple[int, int]] = []
+
+    def half(width: int, height: int) -> tuple[int, int]:
+        asked.append((width, height))
+        return width // 2, height // 2
+
+    frames = list(sample_frames(clip, 1.0, luma_size=half))
+
+    assert set(asked) == {(720, 1364)}  # display size, asked once per frame size
+    for frame in frames:
+        assert frame.luma is not None and frame.luma.shape == (682, 360) and frame.luma.dtype == np.uint8
+        grey = np.asarray(Image.fromarray(frame.image).convert("L").resize((360, 682), Image.Resampling.BILINEAR))
+        assert np.abs(grey.astype(int) - frame.luma.astype(int)).mean() < 3  # the same picture
+    assert all(f.luma is None for f in sample_frames(clip, 1.0))
+    assert all(f.luma is None for f in sample_frames(clip, 1.0, luma_size=lambda w, h: None))
+
+
+def test_luma_of_a_rotated_stream_is_turned_like_the_picture() -> None:
+    import av
+
+    from vidiplug.media.frames import _Picture
+
+    coded = np.zeros((40, 80, 3), dtype=np.uint8)
+    coded[:, :20] = 255  # a white band on the coded picture's left edge
+    frame = av.VideoFrame.from_ndarray(coded, format="rgb24")
+
+    out = _Picture(Path("rotated.mp4"), 90, lambda w, h: (w // 2, h // 2)).frame(0, 0.0, frame)
+
+    assert out.image.shape == (80, 40, 3)  # displayed upright: portrait
+    assert out.luma is not None and out.luma.shape == (40, 20)
+    assert out.image[:20, :, 0].min() == 255 and out.luma[:8].min() > 200  # the band is now on top, in both
+
+
 def test_frames_are_rgb_at_display_size(hamilton_clip: Path) -> None:
     info = probe_media(hamilton_clip)
 

@@ -141,10 +141,13 @@ class GatedEngine:
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
+    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
+        return self._engine.luma_size(width, height)
+
+    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
         self.entered.set()
         self.gate.wait(timeout=120)
-        return self._engine.detect(image)
+        return self._engine.detect(image, luma)
 
     def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
         return self._engine.embed(image, found)

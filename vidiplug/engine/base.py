@@ -95,8 +95,17 @@ class Engine(Protocol):
     info: EngineInfo
     providers: tuple[str, ...]
 
-    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
-        """Faces in an RGB uint8 image of shape (H, W, 3)."""
+    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
+        """Faces in an RGB uint8 image of shape (H, W, 3), boxes in that image's pixels.
+
+        ``luma``, optional, is the same picture as grey at ``luma_size(W, H)``: an engine
+        that detects on grey uses it instead of converting ``image`` (a decoder makes it
+        far more cheaply); any other shape is ignored.
+        """
+        ...
+
+    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
+        """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image, or None (colour)."""
         ...
 
     def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:

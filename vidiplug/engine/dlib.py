@@ -195,35 +195,55 @@ class DlibEngine:
         finally:
             self._idle.put(models)
 
-    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
-        """Faces in an RGB uint8 image (H, W, 3), boxes in that image's pixels."""
-        return self._detect_once(np.ascontiguousarray(image))
+    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
+        """(width, height) HOG works at for a ``width`` x ``height`` image; None for the CNN detector (colour)."""
+        if self._kind != "hog":
+            return None
+        scale = self._scale(width, height)
+        return max(1, int(round(width * scale))), max(1, int(round(height * scale)))
 
-    def _detect_once(self, image: NDArray[np.uint8]) -> list[Detection]:
+    def _scale(self, width: int, height: int) -> float:
+        return min(2.0, self._detect_size_px / max(height, width, 1))
+
+    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
+        """Faces in an RGB uint8 image (H, W, 3), boxes in that image's pixels.
+
+        ``luma``: the same picture as grey at ``luma_size(W, H)`` (HOG then skips converting
+        and resizing ``image``); ignored when it has another shape or the detector is CNN.
+        """
+        image = np.ascontiguousarray(image)
         height, width = image.shape[:2]
-        effective = min(2.0, self._detect_size_px / max(height, width))
-        upsample = 1 if effective > 1.0 else 0
-        scale = effective / 2.0 if upsample else effective
-        # HOG runs on grey (luma): dlib's frontal face detector was trained on grey images,
-        # and its colour mode (strongest of three gradients per pixel) costs ~35% more time.
-        # Measured on the shared data: the same 99 of 101 labelled faces, and 208 vs 208
-        # detections over every video sampled at 1 s. The CNN detector takes colour.
-        work = _resize(image, scale, grey=self._kind == "hog")
+        want = self.luma_size(width, height)
+        if luma is not None and want is not None and luma.shape == (want[1], want[0]):
+            work = np.ascontiguousarray(luma)
+        else:
+            # HOG runs on grey (luma): dlib's frontal face detector was trained on grey
+            # images, and its colour mode (strongest of three gradients per pixel) costs
+            # ~35% more time. Measured on the shared data: the same 99 of 101 labelled
+            # faces, and 208 vs 208 detections over every video sampled at 1 s.
+            work = _resize(image, self._scale(width, height), grey=self._kind == "hog")
+        return self._detect_on(image, work)
+
+    def _detect_on(self, image: NDArray[np.uint8], work: NDArray[np.uint8]) -> list[Detection]:
+        """Detections in ``work`` (``image`` scaled, grey for HOG), mapped back to ``image``'s pixels."""
+        height, width = image.shape[:2]
+        # Per axis: the scaled size was rounded to whole pixels.
+        scale_x, scale_y = work.shape[1] / width, work.shape[0] / height
         with self._models() as models:
             boxes: list[tuple[float, float, float, float, float]] = []
             if self._kind == "cnn":
-                for hit in models.detector(work, upsample):
+                for hit in models.detector(work, 0):
                     score = float(hit.confidence)
                     if score >= self._adjust:
                         rect = hit.rect
                         boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), score))
             else:
-                rects, scores, _ = models.detector.run(work, upsample, self._adjust)
+                rects, scores, _ = models.detector.run(work, 0, self._adjust)
                 for rect, score in zip(rects, scores):
                     boxes.append((rect.left(), rect.top(), rect.right(), rect.bottom(), float(score)))
             found = []
             for x1, y1, x2, y2, score in boxes:
-                box = Box(x1 / scale, y1 / scale, (x2 + 1) / scale, (y2 + 1) / scale).clipped(width, height)
+                box = Box(x1 / scale_x, y1 / scale_y, (x2 + 1) / scale_x, (y2 + 1) / scale_y).clipped(width, height)
                 if box.width < 2 or box.height < 2:
                     continue
                 shape = models.shape(image, self._rect(box))

@@ -122,8 +122,15 @@ class InsightFaceEngine:
             self.info.model, self.info.version, self.info.dim, ", ".join(self.providers),
         )
 
-    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
-        """Faces in an RGB uint8 image (H, W, 3): boxes and (5, 2) landmarks in its pixels, best score first."""
+    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
+        """None: SCRFD detects on colour."""
+        return None
+
+    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
+        """Faces in an RGB uint8 image (H, W, 3): boxes and (5, 2) landmarks in its pixels, best score first.
+
+        ``luma`` is ignored: SCRFD detects on colour.
+        """
         rgb = _checked(image)
         height, width = rgb.shape[:2]
         found = self._detect_once(rgb)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from vidiplug.media.frames import DecodeStats, Frame, sample_frames
+from vidiplug.media.frames import DecodeStats, Frame, LumaSize, sample_frames
 from vidiplug.media.images import load_image, probe_image
 from vidiplug.media.probe import MediaInfo, is_image_path, probe_video
 
-__all__ = ["DecodeStats", "Frame", "MediaInfo", "iter_media_frames", "load_image", "probe_media"]
+__all__ = ["DecodeStats", "Frame", "LumaSize", "MediaInfo", "iter_media_frames", "load_image", "probe_media"]
 
 
 def probe_media(path: Path) -> MediaInfo:
@@ -21,10 +21,14 @@ def probe_media(path: Path) -> MediaInfo:
 
 
 def iter_media_frames(
-    path: Path, info: MediaInfo, interval_s: float, stats: DecodeStats | None = None
+    path: Path,
+    info: MediaInfo,
+    interval_s: float,
+    stats: DecodeStats | None = None,
+    luma_size: LumaSize | None = None,
 ) -> Iterator[Frame]:
-    """Sampled frames of ``path``: one frame at time 0 for a still image, else ``sample_frames``."""
+    """Sampled frames of ``path``: one frame at time 0 for a still image (no luma), else ``sample_frames``."""
     if info.is_image:
         yield Frame(0, 0.0, load_image(path))
         return
-    yield from sample_frames(path, interval_s, info=info, stats=stats)
+    yield from sample_frames(path, interval_s, info=info, stats=stats, luma_size=luma_size)

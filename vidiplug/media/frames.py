@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal
 
 import av
 import av.error
@@ -35,12 +35,18 @@ class Frame:
 
     ``index`` counts sampled frames from 0; ``time_s`` is the frame's true presentation
     time in seconds from the start of the stream; ``image`` is RGB uint8 (H, W, 3),
-    already rotated upright.
+    already rotated upright. ``luma``, when asked for (see ``sample_frames``), is the same
+    picture as grey uint8 at another size, made by the decoder's own scaler.
     """
 
     index: int
     time_s: float
     image: NDArray[np.uint8]
+    luma: NDArray[np.uint8] | None = None
+
+
+# (display width, display height) -> (width, height) of the grey picture wanted, or None.
+LumaSize = Callable[[int, int], tuple[int, int] | None]
 
 
 @dataclass
@@ -122,8 +128,14 @@ def sample_frames(
     *,
     info: MediaInfo | None = None,
     stats: DecodeStats | None = None,
+    luma_size: LumaSize | None = None,
 ) -> Iterator[Frame]:
     """Yield the first frame at or after every multiple of ``interval_s`` seconds.
+
+    With ``luma_size``, each frame also carries ``luma``: grey at the size that
+    ``luma_size(display width, display height)`` returns (no luma when it returns None).
+    The decoder's scaler makes it from the decoded planes, several times faster than
+    converting and resizing the RGB picture afterwards (a face detector's input).
 
     Packets between one sample and the keyframe that leads to the next sample are
     demuxed but never decoded, so a long interval on a clip with short GOPs costs close
@@ -137,7 +149,7 @@ def sample_frames(
     index = index_stream(path)
     stats = stats if stats is not None else DecodeStats()
     try:
-        yield from _decode_samples(path, interval_s, index, info, stats)
+        yield from _decode_samples(path, interval_s, index, info, stats, luma_size)
     except av.error.FFmpegError as exc:
         raise MediaError(str(path), f"decoding failed ({exc})") from exc
 
@@ -148,6 +160,7 @@ def _decode_samples(
     index: StreamIndex,
     info: MediaInfo | None,
     stats: DecodeStats,
+    luma_size: LumaSize | None = None,
 ) -> Iterator[Frame]:
     with av.open(str(path)) as container:
         if not container.streams.video:
@@ -159,6 +172,7 @@ def _decode_samples(
         rotation = info.rotation_deg if info is not None else stream_rotation_deg(stream)
         half_frame_s = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
         keyframes = index.keyframes
+        picture = _Picture(path, rotation, luma_size)
         # With every frame's time known, only the sampled frames and the frames others
         # refer to are decoded; otherwise everything near a sampling time is.
         planned = (
@@ -215,7 +229,7 @@ def _decode_samples(
                     continue
                 if planned is not None and round(time_s, 6) not in planned:
                     planned = None  # the stream broke the plan (a frame went missing): stop trusting it
-                yield Frame(sample_index, max(0.0, time_s), _to_rgb(frame, rotation, path))
+                yield picture.frame(sample_index, max(0.0, time_s), frame)
                 sample_index += 1
                 if planned is not None and sample_index >= len(planned):
                     return  # every planned sample is out; the rest of the stream is not needed
@@ -233,7 +247,7 @@ def _decode_samples(
                 time_s = float((frame.pts - start) * base)
                 if time_s + half_frame_s < target_index * interval_s:
                     continue
-                yield Frame(sample_index, max(0.0, time_s), _to_rgb(frame, rotation, path))
+                yield picture.frame(sample_index, max(0.0, time_s), frame)
                 sample_index += 1
                 target_index = _next_target(target_index, time_s, half_frame_s, interval_s)
         if sample_index == 0:
@@ -256,18 +270,42 @@ def _next_target(current: int, time_s: float, half_frame_s: float, interval_s: f
     return max(current + 1, int((time_s + half_frame_s) // interval_s) + 1)
 
 
-def _to_rgb(frame: av.VideoFrame, rotation_deg: int, path: Path) -> NDArray[np.uint8]:
-    if frame.width > MAX_FRAME_SIDE_PX or frame.height > MAX_FRAME_SIDE_PX:
-        raise MediaError(str(path), f"frame size {frame.width}x{frame.height} exceeds {MAX_FRAME_SIDE_PX} px")
-    image: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-    # PyAV >= 14 reads the display matrix per frame (counter-clockwise degrees).
-    rotation = getattr(frame, "rotation", None)
-    degrees = (-int(rotation)) % 360 if rotation else rotation_deg
-    return upright(image, degrees)
+class _Picture:
+    """Turns decoded frames into upright Frames: RGB, plus grey at the asked size when asked."""
+
+    def __init__(self, path: Path, rotation_deg: int, luma_size: LumaSize | None) -> None:
+        self._path = path
+        self._rotation_deg = rotation_deg
+        self._luma_size = luma_size
+        self._luma_for: dict[tuple[int, int, int], tuple[int, int] | None] = {}
+
+    def frame(self, index: int, time_s: float, frame: av.VideoFrame) -> Frame:
+        if frame.width > MAX_FRAME_SIDE_PX or frame.height > MAX_FRAME_SIDE_PX:
+            raise MediaError(str(self._path), f"frame size {frame.width}x{frame.height} exceeds {MAX_FRAME_SIDE_PX} px")
+        # PyAV >= 14 reads the display matrix per frame (counter-clockwise degrees).
+        rotation = getattr(frame, "rotation", None)
+        degrees = (-int(rotation)) % 360 if rotation else self._rotation_deg
+        image: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        return Frame(index, time_s, upright(image, degrees), self._luma(frame, degrees))
+
+    def _luma(self, frame: av.VideoFrame, degrees: int) -> NDArray[np.uint8] | None:
+        if self._luma_size is None:
+            return None
+        turned = (degrees // 90) % 2 == 1
+        key = (frame.width, frame.height, degrees)
+        if key not in self._luma_for:
+            display = (frame.height, frame.width) if turned else (frame.width, frame.height)
+            self._luma_for[key] = self._luma_size(*display)
+        size = self._luma_for[key]
+        if size is None:
+            return None
+        width, height = (size[1], size[0]) if turned else size  # scale in coded orientation, then turn
+        grey = frame.reformat(width=width, height=height, format="gray", interpolation="BILINEAR")
+        return upright(np.asarray(grey.to_ndarray(), dtype=np.uint8), degrees)
 
 
 def upright(image: NDArray[np.uint8], clockwise_deg: int) -> NDArray[np.uint8]:
-    """``image`` turned ``clockwise_deg`` (a multiple of 90) clockwise, as displayed."""
+    """``image`` (H, W) or (H, W, C) turned ``clockwise_deg`` (a multiple of 90) clockwise, as displayed."""
     quarter_turns = (clockwise_deg // 90) % 4
     if not quarter_turns:
         return image

@@ -84,12 +84,14 @@ def analyze_media(
         if progress is not None:
             progress(frame.time_s)
 
-    frames = prefetch(iter_media_frames(path, info, params.interval_s, stats), depth=params.workers + 1, name="decode")
+    # The decoder also scales each frame to the grey picture the detector works on, if it wants one.
+    decoded = iter_media_frames(path, info, params.interval_s, stats, luma_size=engine.luma_size)
+    frames = prefetch(decoded, depth=params.workers + 1, name="decode")
     with ThreadPoolExecutor(max_workers=params.workers, thread_name_prefix="detect") as pool:
         pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
         try:
             for frame in frames:
-                pending.append((frame, pool.submit(engine.detect, frame.image)))
+                pending.append((frame, pool.submit(engine.detect, frame.image, frame.luma)))
                 while len(pending) > params.workers + 1:
                     done_frame, future = pending.popleft()
                     handle(done_frame, future.result())
