@@ -97,11 +97,6 @@ def index_stream(path: Path) -> StreamIndex:
     return StreamIndex(sorted(keyframes), sorted(frames) if frames is not None else None)
 
 
-def keyframe_times(path: Path) -> list[float]:
-    """Presentation times (seconds from stream start) of the video's keyframes, from a demux-only pass."""
-    return index_stream(path).keyframes
-
-
 def planned_sample_times(frame_times: list[float], interval_s: float, half_frame_s: float) -> list[float]:
     """Times of the frames sampling will pick: the first frame at or after each multiple of ``interval_s``.
 
