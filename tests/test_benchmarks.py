@@ -1,7 +1,7 @@
 """The benchmark scripts the README's figures come from still run and report what they measured.
 
 Timings are not asserted (they vary with the machine); counts are: the frames sampled at
-interval 1.0, and the baseline sampling the same number of frames.
+interval 1.0, and track reuse embedding no more faces than the baseline.
 """
 
 from __future__ import annotations
