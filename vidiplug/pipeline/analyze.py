@@ -101,7 +101,7 @@ def analyze_media(
         finally:
             for _, future in pending:
                 future.cancel()
-    people = identify_tracks(tracker, gallery, params, info.duration_s, store=store, engine_info=engine.info)
+    people, tracks = identify_tracks(tracker, gallery, params, info.duration_s, store=store, engine_info=engine.info)
     return AnalysisResult(
         media=info,
         engine=engine.info,
@@ -112,6 +112,7 @@ def analyze_media(
         people=tuple(people),
         analyzed_at=datetime.now(timezone.utc),
         elapsed_s=time.perf_counter() - started,
+        tracks=tuple(tracks),
     )
 
 

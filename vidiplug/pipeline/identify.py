@@ -19,7 +19,7 @@ from vidiplug.identity.calibration import to_confidence
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 from vidiplug.identity.store import IdentityStore
 from vidiplug.pipeline.params import AnalyzeParams
-from vidiplug.pipeline.results import PersonResult
+from vidiplug.pipeline.results import PersonResult, TrackRecord
 from vidiplug.pipeline.spans import Sighting, consolidate
 from vidiplug.pipeline.tracking import Track, Tracker
 
@@ -40,8 +40,11 @@ def identify_tracks(
     *,
     store: IdentityStore | None,
     engine_info: EngineInfo,
-) -> list[PersonResult]:
-    """People found in the tracks, known first; suppressed fingerprints are matched but dropped."""
+) -> tuple[list[PersonResult], list[TrackRecord]]:
+    """People found in the tracks, known first, and every track with the fingerprint it was reported as.
+
+    Suppressed fingerprints are matched but dropped.
+    """
     tracks = [t for t in tracker.tracks if t.embeddings().shape[0]]
     position = {t.id: i for i, t in enumerate(tracker.tracks)}
     kept = {position[t.id]: i for i, t in enumerate(tracks)}
@@ -67,15 +70,22 @@ def identify_tracks(
             identity = Identity(str(uuid.uuid4()), None, IdentityKind.UNKNOWN)
             groups[identity.id] = _Group(identity, members, [1.0] * len(members), is_new=True)
     people = []
+    reported: dict[int, str] = {}
     for group in groups.values():
         if group.identity.suppressed:
             continue
+        reported.update((t.id, group.identity.id) for t in group.tracks)
         reference = _reference_vectors(group, gallery)
         thumbnail = _thumbnail(group.tracks)
         if store is not None:
             _persist(store, group, engine_info, params.keep_vectors, thumbnail)
         people.append(_person(group, reference, engine_info, params, duration_s, thumbnail))
-    return sorted(people, key=lambda p: (not p.known, p.name or "", p.appearances[0].start_s if p.appearances else 0))
+    people.sort(key=lambda p: (not p.known, p.name or "", p.appearances[0].start_s if p.appearances else 0))
+    records = [
+        TrackRecord(t.id, reported.get(t.id), tuple(o.time_s for o in t.observations), tuple(o.box for o in t.observations))
+        for t in tracker.tracks
+    ]
+    return people, records
 
 
 def cluster_tracks(

@@ -58,12 +58,29 @@ class PersonResult:
 
 
 @dataclass(frozen=True)
+class TrackRecord:
+    """One face track: the faces that vidiplug followed as one person across sampled frames.
+
+    ``fingerprint`` is the identity the track was reported as (a ``PersonResult``'s
+    fingerprint), or None when it was not reported (a suppressed fingerprint, or a doubtful
+    unknown). ``times_s`` and ``boxes`` are its sampled faces, in time order.
+    """
+
+    id: int
+    fingerprint: str | None
+    times_s: tuple[float, ...]
+    boxes: tuple[Box, ...]
+
+
+@dataclass(frozen=True)
 class AnalysisResult:
     """The outcome of analysing one media file.
 
     ``frames_analyzed`` counts sampled frames run through the detector,
     ``faces_embedded`` the faces that went through the recogniser, ``elapsed_s`` the
-    wall time of the analysis and ``analyzed_at`` when it finished (UTC).
+    wall time of the analysis and ``analyzed_at`` when it finished (UTC). ``tracks`` lists
+    every face track and the fingerprint it was reported as (for quality measurement:
+    a track must never hold two people).
     """
 
     media: MediaInfo
@@ -75,6 +92,7 @@ class AnalysisResult:
     people: tuple[PersonResult, ...]
     analyzed_at: datetime
     elapsed_s: float
+    tracks: tuple[TrackRecord, ...] = ()
 
     @property
     def unknown_count(self) -> int:
