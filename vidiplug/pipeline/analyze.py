@@ -1,7 +1,7 @@
 """analyze_media: a media file + a gallery → who appears when (the CLI's and the service's core).
 
-Decodes only sampled frames, detects in parallel threads, embeds only faces whose track
-cannot vouch for them, then identifies whole tracks (identify.py).
+Decodes only sampled frames, detects in parallel threads, embeds every face, links faces
+into tracks within shots (tracking.py), then verifies and identifies tracks (identify.py).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import Detection, Engine
+from vidiplug.identity.decide import rules_for
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
@@ -54,7 +55,7 @@ def analyze_media(
         raise ValueError(f"gallery vectors come from {gallery.info.key}, engine is {engine.info.key}")
     started = time.perf_counter()
     info = probe_media(path)
-    tracker = Tracker(engine.info.name)
+    tracker = Tracker(rules_for(engine.info.name))
     stats = DecodeStats()
     counters = {"frames": 0, "embedded": 0}
     previous_signature: list[FrameSignature | None] = [None]
@@ -68,19 +69,15 @@ def analyze_media(
         signature = frame_signature(frame.image)
         cut = scene_changed(previous_signature[0], signature)
         previous_signature[0] = signature
-        links = tracker.link(frame.index, [d.box for d in faces], scene_cut=cut)
-        need = [tracker.needs_embedding(frame.index, d.box, link, cut) for d, link in zip(faces, links)]
-        to_embed = [d for d, n in zip(faces, need) if n]
-        vectors = iter(engine.embed(frame.image, to_embed)) if to_embed else iter(())
-        counters["embedded"] += len(to_embed)
-        observations, crops = [], []
-        for det, needed in zip(faces, need):
-            quality = face_quality(frame.image, det)
-            observations.append(Observation(
-                frame.index, frame.time_s, det.box, det.score, quality, next(vectors) if needed else None
-            ))
-            crops.append(tight_crop(frame.image, det))
-        tracker.add(frame.index, frame.time_s, observations, links, crops)
+        # Every face is embedded: identity evidence is never carried over from a neighbour unchecked.
+        vectors = engine.embed(frame.image, faces) if faces else np.zeros((0, engine.info.dim), np.float32)
+        counters["embedded"] += len(faces)
+        observations = [
+            Observation(frame.index, frame.time_s, det.box, det.score, face_quality(frame.image, det), vector)
+            for det, vector in zip(faces, vectors)
+        ]
+        crops = [tight_crop(frame.image, det) for det in faces]
+        tracker.update(frame.index, observations, scene_cut=cut, crops=crops, gallery_scores=gallery.similarity(vectors))
         if progress is not None:
             progress(frame.time_s)
 

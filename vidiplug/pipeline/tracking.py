@@ -1,7 +1,16 @@
-"""Link faces across sampled frames into tracks with stable ids (box overlap + embedding similarity).
+"""Link faces across sampled frames into tracks that never hold two people.
 
-Pure numpy/scipy on plain records; the engine is not called here (the analysis asks
-``needs_embedding`` and hands embeddings in).
+- A track lives within one shot: after a scene cut every face starts a new track, since a
+  face where a face was in the last shot is usually someone else. Who is who across shots
+  is decided by identification and grouping (identify.py), with margins, not here.
+- Within a shot a face continues a track by box overlap only when its embedding also
+  agrees with the track's recent faces (``DecisionRules.same_shot``).
+- A face the detector lost for a few samples resumes its track only when it matches that
+  track clearly better than every other candidate: the shot's other tracks and the
+  gallery's identities (a margin test, not an absolute threshold).
+
+Every face is embedded (a face costs ~6 ms against ~100 ms of detection per frame), so no
+identity evidence is ever reused unverified. Pure numpy/scipy on plain records.
 """
 
 from __future__ import annotations
@@ -14,132 +23,108 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from vidiplug.engine.base import Box
-from vidiplug.identity.calibration import to_confidence
+from vidiplug.identity.decide import DecisionRules
 
 
 @dataclass(frozen=True, eq=False)
 class Observation:
-    """One face of a track in one sampled frame; ``embedding`` is None when reused from the track."""
+    """One face of a track in one sampled frame, with its own unit embedding."""
 
     frame_index: int
     time_s: float
     box: Box
     det_score: float
     quality: float
-    embedding: NDArray[np.float32] | None
+    embedding: NDArray[np.float32]
 
 
 @dataclass(eq=False)
 class Track:
-    """Faces of one person followed across sampled frames; ``id`` is stable and unique per run."""
+    """Faces of one person followed within one shot; ``id`` is stable and unique per run."""
 
     id: int
+    shot: int
     observations: list[Observation] = field(default_factory=list)
     best_crop: NDArray[np.uint8] | None = None
     best_quality: float = -1.0
-    last_embedded_frame: int = -1
 
     @property
     def last(self) -> Observation:
         return self.observations[-1]
 
     def embeddings(self) -> NDArray[np.float32]:
-        """The track's own embeddings, (n, dim); reused observations contribute none."""
-        rows = [o.embedding for o in self.observations if o.embedding is not None]
-        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, 0), np.float32)
+        """The track's embeddings, (n, dim)."""
+        return np.stack([o.embedding for o in self.observations]).astype(np.float32)
 
     def mean_embedding(self) -> NDArray[np.float32]:
-        rows = self.embeddings()
-        mean = rows.mean(axis=0)
-        norm = float(np.linalg.norm(mean))
-        result: NDArray[np.float32] = (mean / norm if norm > 0 else mean).astype(np.float32)
-        return result
+        """The unit mean of the track's embeddings."""
+        return unit_mean(self.embeddings())
+
+    def similarity(self, embedding: NDArray[np.float32], top: int = 3) -> float:
+        """How much ``embedding`` looks like this track: the mean of its ``top`` best cosines to the track's faces."""
+        sims = np.sort(self.embeddings() @ embedding)[::-1][:top]
+        return float(sims.mean())
+
+
+def unit_mean(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    """The mean of ``rows`` scaled to unit length."""
+    mean = np.asarray(rows, np.float32).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    result: NDArray[np.float32] = (mean / norm if norm > 0 else mean).astype(np.float32)
+    return result
 
 
 @dataclass(frozen=True)
 class TrackerSettings:
     """Knobs of the tracker.
 
-    ``link_iou``: box overlap that continues a track seen in the last ``overlap_gap_samples`` samples.
-    ``reuse_iou``: overlap above which the face is trusted to be the same person without a
-    new embedding (the expensive step), for up to ``refresh_every`` samples in a row.
-    ``max_gap_samples``: samples a track may go unseen and still be resumed by embedding.
-    ``relink_confidence``: calibrated similarity that resumes a lost track.
-    ``split_confidence``: below this, an overlapping face is treated as someone else (a cut).
+    ``link_iou``: box overlap that continues a track seen in the last ``overlap_gap_samples``
+    samples of the same shot. ``max_gap_samples``: samples a track may go unseen within its
+    shot and still be resumed by the margin test. ``recent_faces``: how many of a track's
+    latest faces a new face must agree with to continue it by overlap.
     """
 
     link_iou: float = 0.3
-    reuse_iou: float = 0.5
-    refresh_every: int = 4
-    max_gap_samples: int = 3
     overlap_gap_samples: int = 2
-    relink_confidence: float = 0.5
-    split_confidence: float = 0.1
+    max_gap_samples: int = 3
+    recent_faces: int = 3
 
 
 class Tracker:
-    """Builds tracks frame by frame. Call ``link`` then ``needs_embedding`` then ``add`` per frame."""
+    """Builds tracks frame by frame: call ``update`` once per sampled frame, in order."""
 
-    def __init__(self, engine_name: str, settings: TrackerSettings | None = None) -> None:
+    def __init__(self, rules: DecisionRules, settings: TrackerSettings | None = None) -> None:
+        self.rules = rules
         self.settings = settings or TrackerSettings()
-        self._engine_name = engine_name
         self.tracks: list[Track] = []
         self.frames: dict[int, list[int]] = {}  # frame index → track ids seen in it
+        self._shot = -1
 
-    def _recent(self, frame_index: int) -> list[Track]:
-        return [t for t in self.tracks if frame_index - t.last.frame_index <= self.settings.max_gap_samples + 1]
-
-    def link(self, frame_index: int, boxes: list[Box], scene_cut: bool = False) -> list[Track | None]:
-        """The track each box continues by overlap with the previous sample (None = new or unsure).
-
-        After a ``scene_cut`` nothing continues by overlap: a face in the new shot where a
-        face was in the old one is usually someone else, so only its embedding may resume
-        a track (``add``, at ``relink_confidence``).
-        """
-        # A face the detector missed for one sample can still be continued by overlap.
-        previous = [t for t in self.tracks if 0 < frame_index - t.last.frame_index <= self.settings.overlap_gap_samples]
-        links: list[Track | None] = [None] * len(boxes)
-        if scene_cut or not previous or not boxes:
-            return links
-        iou = np.array([[box.iou(t.last.box) for t in previous] for box in boxes], np.float32)
-        rows, cols = linear_sum_assignment(-iou)
-        for r, c in zip(rows, cols):
-            if iou[r, c] >= self.settings.link_iou:
-                links[r] = previous[c]
-        return links
-
-    def needs_embedding(self, frame_index: int, box: Box, link: Track | None, scene_cut: bool) -> bool:
-        """False when the face can reuse its track's identity evidence (high overlap, recent embedding)."""
-        if link is None or scene_cut:
-            return True
-        if link.last_embedded_frame < 0 or frame_index - link.last_embedded_frame >= self.settings.refresh_every:
-            return True
-        return box.iou(link.last.box) < self.settings.reuse_iou
-
-    def add(
+    def update(
         self,
         frame_index: int,
-        time_s: float,
         observations: list[Observation],
-        links: list[Track | None],
-        crops: Sequence[NDArray[np.uint8] | None],
+        *,
+        scene_cut: bool,
+        crops: Sequence[NDArray[np.uint8] | None] | None = None,
+        gallery_scores: NDArray[np.float32] | None = None,
     ) -> list[Track]:
-        """Attach this frame's faces to tracks (continuing, resuming or starting) and return them."""
-        assigned: list[Track | None] = list(links)
-        for i, (obs, link) in enumerate(zip(observations, links)):
-            if link is not None and obs.embedding is not None and link.embeddings().shape[0]:
-                conf = float(to_confidence(np.array([link.mean_embedding() @ obs.embedding]), self._engine_name)[0])
-                if conf < self.settings.split_confidence:
-                    assigned[i] = None  # same place, different face: a cut or a swap
-        self._resume_lost(frame_index, observations, assigned)
+        """Attach this frame's faces to tracks (continuing, resuming or starting) and return them.
+
+        ``gallery_scores`` (faces x identities, cosine) lets the gallery's identities
+        compete when a lost face is resumed. The first frame counts as a cut.
+        """
+        if scene_cut or self._shot < 0:
+            self._shot += 1
+        assigned = self._continue_by_overlap(frame_index, observations)
+        self._resume_lost(frame_index, observations, assigned, gallery_scores)
         result: list[Track] = []
-        for obs, track, crop in zip(observations, assigned, crops):
+        for i, (obs, track) in enumerate(zip(observations, assigned)):
             if track is None:
-                track = Track(id=len(self.tracks) + 1)
+                track = Track(id=len(self.tracks) + 1, shot=self._shot)
                 self.tracks.append(track)
             track.observations.append(obs)
-            if obs.embedding is not None:
-                track.last_embedded_frame = frame_index
+            crop = crops[i] if crops is not None else None
             if crop is not None and obs.quality > track.best_quality:
                 track.best_quality = obs.quality
                 track.best_crop = crop
@@ -147,32 +132,55 @@ class Tracker:
         self.frames[frame_index] = [t.id for t in result]
         return result
 
-    def _resume_lost(self, frame_index: int, observations: list[Observation], assigned: list[Track | None]) -> None:
+    def _shot_tracks(self, frame_index: int, gap: int) -> list[Track]:
+        return [t for t in self.tracks if t.shot == self._shot and 0 < frame_index - t.last.frame_index <= gap]
+
+    def _continue_by_overlap(self, frame_index: int, observations: list[Observation]) -> list[Track | None]:
+        assigned: list[Track | None] = [None] * len(observations)
+        previous = self._shot_tracks(frame_index, self.settings.overlap_gap_samples)
+        if not previous or not observations:
+            return assigned
+        iou = np.array([[o.box.iou(t.last.box) for t in previous] for o in observations], np.float32)
+        recent = np.stack([unit_mean(t.embeddings()[-self.settings.recent_faces:]) for t in previous])
+        agree = np.stack([o.embedding for o in observations]) @ recent.T >= self.rules.same_shot
+        gain = np.where((iou >= self.settings.link_iou) & agree, iou, 0.0)
+        rows, cols = linear_sum_assignment(-gain)
+        for r, c in zip(rows, cols):
+            if gain[r, c] > 0:
+                assigned[r] = previous[c]
+        return assigned
+
+    def _resume_lost(
+        self,
+        frame_index: int,
+        observations: list[Observation],
+        assigned: list[Track | None],
+        gallery_scores: NDArray[np.float32] | None,
+    ) -> None:
         taken = {t.id for t in assigned if t is not None}
-        lost = [
-            t for t in self._recent(frame_index)
-            if t.id not in taken and t.last.frame_index < frame_index and t.embeddings().shape[0]
-        ]
-        open_rows = [i for i, t in enumerate(assigned) if t is None and observations[i].embedding is not None]
+        lost = [t for t in self._shot_tracks(frame_index, self.settings.max_gap_samples + 1) if t.id not in taken]
+        open_rows = [i for i, t in enumerate(assigned) if t is None]
         if not lost or not open_rows:
             return
-        queries = np.stack([observations[i].embedding for i in open_rows])  # type: ignore[misc]
-        means = np.stack([t.mean_embedding() for t in lost])
-        conf = to_confidence(queries @ means.T, self._engine_name)
-        rows, cols = linear_sum_assignment(-conf)
-        for r, c in zip(rows, cols):
-            if conf[r, c] >= self.settings.relink_confidence:
-                assigned[open_rows[r]] = lost[c]
+        sims = np.array([[t.similarity(observations[i].embedding) for t in lost] for i in open_rows], np.float32)
+        for r, row in enumerate(open_rows):
+            order = np.argsort(-sims[r])
+            best = int(order[0])
+            rivals = [float(sims[r, order[1]])] if len(order) > 1 else []
+            if gallery_scores is not None and gallery_scores.shape[1]:
+                rivals.append(float(gallery_scores[row].max()))
+            second = max(rivals) if rivals else -1.0
+            if sims[r, best] >= self.rules.floor and sims[r, best] - second >= self.rules.margin:
+                assigned[row] = lost[best]
+                sims[:, best] = -1.0  # one face per track and frame
 
     def conflicts(self) -> list[tuple[int, int]]:
-        """Pairs of track indices (0-based positions in ``tracks``) seen in the same frame."""
-        position = {t.id: i for i, t in enumerate(self.tracks)}
+        """Pairs of track ids seen in the same frame (smaller id first)."""
         pairs: set[tuple[int, int]] = set()
         for ids in self.frames.values():
             for a in range(len(ids)):
                 for b in range(a + 1, len(ids)):
-                    first, second = sorted((position[ids[a]], position[ids[b]]))
-                    pairs.add((first, second))
+                    pairs.add((min(ids[a], ids[b]), max(ids[a], ids[b])))
         return sorted(pairs)
 
 
