@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vidiplug.identity.assign import assign_exclusive, vote
+from vidiplug.identity.assign import assign_exclusive
 
 
 def test_two_faces_in_one_frame_never_get_the_same_identity() -> None:
@@ -25,11 +25,3 @@ def test_below_threshold_stays_unassigned() -> None:
     scores = np.array([[0.95, 0.1], [0.9, 0.3]], np.float32)
 
     assert assign_exclusive(scores, conflicts=[(0, 1)], threshold=0.5) == [0, None]
-
-
-def test_vote_uses_the_better_half_of_faces() -> None:
-    faces = np.array([[0.9, 0.1], [0.8, 0.2], [0.1, 0.9]], np.float32)
-
-    scores = vote(faces)
-
-    assert np.allclose(scores, [0.85, 0.55])

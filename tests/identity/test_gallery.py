@@ -39,7 +39,7 @@ def test_adding_vectors_to_an_existing_identity_keeps_one_entry() -> None:
     assert first == second == 0 and len(gallery) == 1 and gallery.vectors.shape == (3, 8)
 
 
-def test_empty_gallery_gives_zero_confidence() -> None:
-    conf = Gallery(INFO).confidence(l2_normalise(np.ones((2, 8))))
+def test_empty_gallery_gives_no_similarities() -> None:
+    sims = Gallery(INFO).similarity(l2_normalise(np.ones((2, 8))))
 
-    assert conf.shape == (2, 0)
+    assert sims.shape == (2, 0)

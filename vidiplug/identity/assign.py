@@ -1,4 +1,4 @@
-"""Who is who: track-level voting and same-frame exclusivity.
+"""Who is who: same-frame exclusivity of names.
 
 Pure numpy on plain arrays; no engine or media needed.
 """
@@ -9,22 +9,6 @@ from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-
-
-def vote(face_confidence: NDArray[np.float32]) -> NDArray[np.float32]:
-    """A track's confidence per identity from its faces' confidences, shape (F, K) → (K,).
-
-    Each face votes with its calibrated confidence; the track's score is the mean of its
-    better half of faces (a few profile or blurred frames do not outvote the rest, and a
-    single lucky frame does not win alone).
-    """
-    conf = np.asarray(face_confidence, np.float32)
-    if conf.ndim != 2 or conf.shape[0] == 0:
-        return np.zeros((conf.shape[-1] if conf.ndim == 2 else 0,), np.float32)
-    keep = max(1, (conf.shape[0] + 1) // 2)
-    top = -np.sort(-conf, axis=0)[:keep]
-    result: NDArray[np.float32] = top.mean(axis=0).astype(np.float32)
-    return result
 
 
 def assign_exclusive(

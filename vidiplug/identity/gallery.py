@@ -13,7 +13,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import EngineInfo
-from vidiplug.identity.calibration import to_confidence
 
 NAME_NAMESPACE = uuid.UUID("5b0e3c2a-9a0e-4d55-8f4e-7c1f0d6b9a11")
 
@@ -92,10 +91,3 @@ class Gallery:
         sims = queries @ self.vectors.T  # (M, N)
         np.maximum.at(result.T, self.owners, sims.T)
         return result
-
-    def confidence(self, embeddings: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Calibrated confidence in [0, 1] of each embedding against each identity, (M, len(self))."""
-        sims = self.similarity(embeddings)
-        conf = to_confidence(sims, self.info.name)
-        conf[sims <= -1.0] = 0.0
-        return conf

@@ -15,7 +15,6 @@ class AnalyzeParams:
     false names, lower to name more faces). ``min_face_px``: faces smaller than this
     (shorter box side, pixels) are ignored. ``max_span_s``: split appearances longer than
     this (0 = never). ``import_unknowns``: create fingerprints for faces matching nobody.
-    ``cluster_threshold``: confidence at which two unknown tracks are one person.
     ``keep_vectors``: representative embeddings kept per unknown fingerprint.
     ``workers``: threads detecting faces in parallel. ``detection_threshold``: detection
     score in [0, 1] a face needs to be analysed at all (on top of the engine's own
@@ -30,7 +29,6 @@ class AnalyzeParams:
     min_face_px: int = 24
     max_span_s: float = 0.0
     import_unknowns: bool = True
-    cluster_threshold: float = 0.5
     keep_vectors: int = 8
     workers: int = 2
     detection_threshold: float = 0.0
@@ -39,7 +37,7 @@ class AnalyzeParams:
     def __post_init__(self) -> None:
         if not self.interval_s > 0:
             raise ValueError(f"interval must be positive, got {self.interval_s}")
-        for name in ("threshold", "cluster_threshold", "detection_threshold", "unknown_min_detection"):
+        for name in ("threshold", "detection_threshold", "unknown_min_detection"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
