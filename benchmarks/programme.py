@@ -161,7 +161,7 @@ def _timed_frames(path: Path) -> Iterator[tuple[float, Any, int]]:
 
 
 def letterbox(frame: Any, rotation: int = 0) -> NDArray[np.uint8]:
-    """A decoded frame turned ``rotation`` degrees clockwise, scaled to fit WIDTH x HEIGHT (aspect kept), centred on black."""
+    """A decoded frame turned ``rotation`` degrees clockwise, fitted into WIDTH x HEIGHT (aspect kept) on black."""
     from vidiplug.media.frames import upright
 
     turned = rotation in (90, 270)

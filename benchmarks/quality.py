@@ -1,11 +1,13 @@
 """Recognition quality of vidiplug beside a plain face_recognition-style loop, in one run.
 
     python benchmarks/quality.py [--only clips,programme,photos] [--no-baseline] [--json] [--cache DIR]
+                                 [--baseline-distance D]
 
 vidiplug runs ``analyze_media`` with the dlib engine's and AnalyzeParams' defaults; the
 baseline is quality_baseline's loop (HOG upsample 1 on the frame nearest each second,
-nearest gallery vector under 0.6, unknowns grouped by the nearest earlier unknown face;
-each group counts as one track). One engine is loaded once and serves both sides.
+nearest gallery vector within face_recognition's tolerance, 0.6 on dlib's raw descriptors =
+0.42 between unit vectors, unknowns grouped by the nearest earlier unknown face; each group
+counts as one track). One engine is loaded once and serves both sides.
 
 * clips: every ``*.truth.csv`` clip in the shared data with its reference photos as the
   gallery (quality_data.GALLERIES): per-second recall and precision with ±1 s tolerance,
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from programme import Programme, load_programme
-from quality_baseline import Detector, Namer, run_clip
+from quality_baseline import DISTANCE, Detector, Namer, run_clip
 from quality_baseline import report as baseline_report
 from quality_data import TruthClip, labelled_photos, read_labels, truth_clips
 from quality_metrics import (
@@ -106,10 +108,12 @@ def run_vidiplug(path: Path, engine: Any, gallery: Any, offset_s: float) -> dict
             "frames": result.frames_analyzed, "faces": result.faces_embedded, "identities": len(result.people)}
 
 
-def run_plain(path: Path, engine: Any, gallery: Any, offset_s: float, duration_s: float) -> dict[str, Any]:
+def run_plain(
+    path: Path, engine: Any, gallery: Any, offset_s: float, duration_s: float, distance: float
+) -> dict[str, Any]:
     """The baseline loop on ``path`` against the gallery's vectors, timed: the Report and run facts."""
     names = [gallery.identities[int(owner)].name for owner in gallery.owners]
-    namer = Namer(gallery.vectors, names)
+    namer = Namer(gallery.vectors, names, distance)
     started = time.perf_counter()
     faces, frames = run_clip(path, engine, Detector(), namer)
     wall = time.perf_counter() - started
@@ -145,7 +149,7 @@ def programme_figures(programme: Programme, run: dict[str, Any]) -> dict[str, An
             "people": len(true_people(programme.truth)), **common_figures(programme.truth, run)}
 
 
-def measure_clips(engine: Any, sides: tuple[str, ...]) -> list[dict[str, Any]]:
+def measure_clips(engine: Any, sides: tuple[str, ...], distance: float) -> list[dict[str, Any]]:
     """Both sides on every truth clip."""
     rows = []
     for clip in truth_clips(DATA):
@@ -158,13 +162,14 @@ def measure_clips(engine: Any, sides: tuple[str, ...]) -> list[dict[str, Any]]:
         row["duration_s"] = ours["duration_s"]
         row["vidiplug"] = clip_figures(truth, names, ours)
         if "baseline" in sides:
-            row["baseline"] = clip_figures(truth, names, run_plain(path, engine, gallery, offset, ours["duration_s"]))
+            plain = run_plain(path, engine, gallery, offset, ours["duration_s"], distance)
+            row["baseline"] = clip_figures(truth, names, plain)
         progress(row["clip"], row)
         rows.append(row)
     return rows
 
 
-def measure_programme(engine: Any, sides: tuple[str, ...], cache: Path) -> dict[str, Any]:
+def measure_programme(engine: Any, sides: tuple[str, ...], cache: Path, distance: float) -> dict[str, Any]:
     """Both sides on the programme, with an empty gallery."""
     from vidiplug.identity.gallery import Gallery
 
@@ -175,12 +180,12 @@ def measure_programme(engine: Any, sides: tuple[str, ...], cache: Path) -> dict[
     row["vidiplug"] = programme_figures(programme, ours)
     if "baseline" in sides:
         row["baseline"] = programme_figures(
-            programme, run_plain(programme.path, engine, Gallery(engine.info), 0.0, programme.duration_s))
+            programme, run_plain(programme.path, engine, Gallery(engine.info), 0.0, programme.duration_s, distance))
     progress("programme", row)
     return row
 
 
-def measure_photos(engine: Any, sides: tuple[str, ...]) -> dict[str, Any]:
+def measure_photos(engine: Any, sides: tuple[str, ...], distance: float) -> dict[str, Any]:
     """Leave-one-out top-1 and stranger false accepts on the labelled photos."""
     photos = labelled_photos(read_labels(DATA))
     print(f"# photos: embedding {len(photos)} photos once", file=sys.stderr)
@@ -189,7 +194,7 @@ def measure_photos(engine: Any, sides: tuple[str, ...]) -> dict[str, Any]:
                            "not_enrolled": sum(p.enrolled is None for p in probes)}
     for side in sides:
         started = time.perf_counter()
-        scored = score(probes, vidiplug_identify(engine) if side == "vidiplug" else baseline_identify)
+        scored = score(probes, vidiplug_identify(engine) if side == "vidiplug" else baseline_identify(distance))
         row[side] = {"top1": scored.top1, "top1_correct": scored.top1_correct, "top1_probes": scored.top1_probes,
                      "false_accept_rate": scored.false_accept_rate, "false_accepts": scored.false_accepts,
                      "stranger_probes": scored.stranger_probes, "wall_s": time.perf_counter() - started}
@@ -233,16 +238,21 @@ def print_table(doc: dict[str, Any], sides: tuple[str, ...]) -> None:
     """The human-readable report: one line per clip and side, then the summary lines."""
     head = f"{'clip':{WIDE}} {'side':9} {'recall':>6} {'prec':>5} {'wrong':>5} {'switch':>6} {'pur.min':>7} " \
            f"{'impure':>6} {'wall s':>7} {'rt x':>6}"
+    print(f"vidiplug ({doc['engine']}, default AnalyzeParams)"
+          + (f" vs baseline (HOG upsample 1, distance {doc['baseline_distance']:.3f})" if "baseline" in sides else ""))
     print(head)
     rows = doc.get("clips", []) + ([doc["programme"]] if "programme" in doc else [])
     for row in rows:
         clip = Path(row["clip"])
-        name = f"programme ({row['duration_s']:.0f} s)" if row["clip"] == "programme" else f"{clip.parts[0]}/{clip.name}"
+        name = f"{clip.parts[0]}/{clip.name}"
+        if row["clip"] == "programme":
+            name = f"programme ({row['duration_s']:.0f} s)"
         for side in sides:
             f = row[side]
             line = (f"{name if side == sides[0] else '':{WIDE}} {side:9} {fmt(f.get('recall')):>6} "
                     f"{fmt(f.get('precision')):>5} {fmt(f.get('wrong_person_s')):>5} {f['id_switches']:>6} "
-                    f"{fmt(f['purity_min']):>7} {f['impure_tracks']:>6} {f['wall_s']:>7.1f} {fmt(f['realtime_x'], 1):>6}")
+                    f"{fmt(f['purity_min']):>7} {f['impure_tracks']:>6} {f['wall_s']:>7.1f} "
+                    f"{fmt(f['realtime_x'], 1):>6}")
             if row["clip"] == "programme":
                 line += (f"  BCubed P {fmt(f['bcubed_precision'])} R {fmt(f['bcubed_recall'])} "
                          f"({f['bcubed_items']} faces, {f['dropped_faces']} dropped), "
@@ -281,6 +291,9 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="measure vidiplug only")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     parser.add_argument("--cache", type=Path, default=None, help="folder for the built programme (default: user cache)")
+    parser.add_argument("--baseline-distance", type=float, default=DISTANCE, metavar="D",
+                        help=f"baseline's naming/grouping distance between unit vectors (default {DISTANCE:.3f}: "
+                             "face_recognition's 0.6 on raw dlib descriptors)")
     args = parser.parse_args()
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
@@ -292,14 +305,14 @@ def main() -> int:
     from vidiplug.engine.config import EngineSettings
 
     engine = load_engine(EngineSettings(name="dlib"))
-    doc: dict[str, Any] = {"engine": engine.info.key, "sides": list(sides)}
+    doc: dict[str, Any] = {"engine": engine.info.key, "sides": list(sides), "baseline_distance": args.baseline_distance}
     try:
         if "clips" in parts:
-            doc["clips"] = measure_clips(engine, sides)
+            doc["clips"] = measure_clips(engine, sides, args.baseline_distance)
         if "programme" in parts:
-            doc["programme"] = measure_programme(engine, sides, args.cache or default_cache())
+            doc["programme"] = measure_programme(engine, sides, args.cache or default_cache(), args.baseline_distance)
         if "photos" in parts:
-            doc["photos"] = measure_photos(engine, sides)
+            doc["photos"] = measure_photos(engine, sides, args.baseline_distance)
     finally:
         close = getattr(engine, "close", None)
         if close is not None:

@@ -11,7 +11,8 @@ false accept.
 vidiplug identifies a probe with ``analyze_media(photo, engine, gallery)`` and takes the
 person reported for the largest face (its track's box). The baseline detects the probe's
 faces with HOG upsample 1, embeds the largest once, and names it after the nearest gallery
-vector under distance 0.6 (same cached gallery vectors as vidiplug's).
+vector within face_recognition's tolerance (quality_baseline.DISTANCE; same cached gallery
+vectors as vidiplug's).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quality_baseline import Detector, largest_face_vector, nearest_name
+from quality_baseline import DISTANCE, Detector, largest_face_vector, nearest_name
 from quality_data import Photo
 from quality_metrics import PhotoScore
 
@@ -91,12 +92,17 @@ def vidiplug_identify(engine: Any) -> Identify:
     return identify
 
 
-def baseline_identify(probe: Probe, gallery: Sequence[Probe]) -> str | None:
-    """``identify`` for the baseline: nearest enrolled vector to its own probe vector, under 0.6."""
-    members = [p for p in gallery if p.enrolled is not None]
-    if probe.baseline is None or not members:
-        return None
-    return nearest_name(probe.baseline, np.stack([p.enrolled for p in members]), [p.photo.person for p in members])
+def baseline_identify(distance: float = DISTANCE) -> Identify:
+    """``identify`` for the baseline: the nearest enrolled vector to its own probe vector, if within ``distance``."""
+
+    def identify(probe: Probe, gallery: Sequence[Probe]) -> str | None:
+        members = [p for p in gallery if p.enrolled is not None]
+        if probe.baseline is None or not members:
+            return None
+        vectors = np.stack([p.enrolled for p in members])
+        return nearest_name(probe.baseline, vectors, [p.photo.person for p in members], distance)
+
+    return identify
 
 
 def build_gallery(engine: Any, members: Sequence[Probe]) -> Any:

@@ -158,7 +158,7 @@ def unit(degrees: float) -> np.ndarray:
 
 def test_baseline_names_the_nearest_gallery_vector_under_0_6_and_groups_the_rest() -> None:
     # Chord distance between unit vectors d degrees apart is 2 sin(d / 2): 0.6 at about 34.9 degrees.
-    namer = baseline.Namer(np.stack([unit(0), unit(90)]), ["Ann", "Bob"])
+    namer = baseline.Namer(np.stack([unit(0), unit(90)]), ["Ann", "Bob"], distance=0.6)
     assert namer.name(unit(20)) == ("Ann", True)
     assert namer.name(unit(80)) == ("Bob", True)
     assert namer.name(unit(180)) == ("unknown-1", False)  # far from everyone: new group
@@ -166,5 +166,13 @@ def test_baseline_names_the_nearest_gallery_vector_under_0_6_and_groups_the_rest
     assert namer.name(unit(250)) == ("unknown-2", False)  # 40 degrees from 210: too far, new group
     assert namer.name(unit(232)) == ("unknown-2", False)  # 22 from 210 but 18 from 250: the nearest decides
     assert namer.groups == 2
-    assert baseline.nearest_name(unit(10), np.stack([unit(0), unit(90)]), ["Ann", "Bob"]) == "Ann"
-    assert baseline.nearest_name(unit(45), np.stack([unit(0), unit(90)]), ["Ann", "Bob"]) is None
+    assert baseline.nearest_name(unit(10), np.stack([unit(0), unit(90)]), ["Ann", "Bob"], 0.6) == "Ann"
+    assert baseline.nearest_name(unit(45), np.stack([unit(0), unit(90)]), ["Ann", "Bob"], 0.6) is None
+
+
+def test_baseline_tolerance_is_face_recognitions_0_6_on_raw_descriptors() -> None:
+    # 0.6 / 1.44 between unit vectors: about 24 degrees apart (chord 2 sin 12 = 0.416).
+    assert baseline.DISTANCE == pytest.approx(0.4167, abs=1e-3)
+    namer = baseline.Namer(np.stack([unit(0)]), ["Ann"])
+    assert namer.name(unit(20)) == ("Ann", True)
+    assert namer.name(unit(30)) == ("unknown-1", False)
