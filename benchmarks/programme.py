@@ -154,10 +154,11 @@ def _timed_frames(path: Path) -> Iterator[tuple[float, Any, int]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         rotation = stream_rotation_deg(stream)
+        base = stream.time_base or Fraction(1, 90000)
         origin = (container.start_time or 0) / av.time_base
         for frame in container.decode(stream):
             if frame.pts is not None:
-                yield float(frame.pts * stream.time_base) - origin, frame, rotation
+                yield float(frame.pts * base) - origin, frame, rotation
 
 
 def letterbox(frame: Any, rotation: int = 0) -> NDArray[np.uint8]:

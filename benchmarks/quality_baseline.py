@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -88,20 +89,26 @@ def nearest_frames(path: Path) -> Iterator[tuple[float, NDArray[np.uint8]]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         start = stream.start_time or 0
+        base = stream.time_base or Fraction(1, 90000)
         half = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
         target = 0
         previous: tuple[float, Any] | None = None
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
-            time_s = float((frame.pts - start) * stream.time_base)
+            time_s = float((frame.pts - start) * base)
             while time_s >= target:
                 near = previous if previous is not None and target - previous[0] < time_s - target else (time_s, frame)
-                yield near[0], near[1].to_ndarray(format="rgb24")
+                yield near[0], _rgb(near[1])
                 target += 1
             previous = (time_s, frame)
         if previous is not None and target - previous[0] <= half:
-            yield previous[0], previous[1].to_ndarray(format="rgb24")
+            yield previous[0], _rgb(previous[1])
+
+
+def _rgb(frame: Any) -> NDArray[np.uint8]:
+    picture: NDArray[np.uint8] = frame.to_ndarray(format="rgb24")
+    return picture
 
 
 class Detector:

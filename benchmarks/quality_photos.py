@@ -96,11 +96,11 @@ def baseline_identify(distance: float = DISTANCE) -> Identify:
     """``identify`` for the baseline: the nearest enrolled vector to its own probe vector, if within ``distance``."""
 
     def identify(probe: Probe, gallery: Sequence[Probe]) -> str | None:
-        members = [p for p in gallery if p.enrolled is not None]
+        members = [(p.photo.person, p.enrolled) for p in gallery if p.enrolled is not None]
         if probe.baseline is None or not members:
             return None
-        vectors = np.stack([p.enrolled for p in members])
-        return nearest_name(probe.baseline, vectors, [p.photo.person for p in members], distance)
+        vectors = np.stack([vector for _, vector in members])
+        return nearest_name(probe.baseline, vectors, [name for name, _ in members], distance)
 
     return identify
 
