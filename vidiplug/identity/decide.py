@@ -13,8 +13,9 @@ things hold at once:
   verification). A probe that resembles everybody (a crowd of similar faces, a family)
   gets a high cohort mean and so a low normalised score.
 
-The reported confidence is a logistic curve on the normalised score, fitted on labelled
-photos of many people (``benchmarks/calibrate.py`` prints the fit). Pure numpy.
+The reported confidence is a logistic curve on the normalised score; its midpoint is the
+operating point chosen on labelled photos of many people (``benchmarks/calibrate.py``
+prints the rates there, and the curve a logistic fit would give). Pure numpy.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ class DecisionRules:
     group: float
 
 
-# dlib: measured with benchmarks/calibrate.py on the shared labelled photos (33 people of
-# several ethnicities; aliases merged): same-person pairs 1st percentile 0.914, median
-# 0.972; different people median 0.821, 99th percentile 0.898, maximum 0.930. Insightface
+# dlib: measured with benchmarks/calibrate.py on the shared labelled single-face photos
+# (97 photos of 26 people of several ethnicities; aliases merged): same-person pairs 1st
+# percentile 0.914, median 0.974; different people median 0.820, 99th percentile 0.894,
+# maximum 0.920. At these rules: top-1 0.968, stranger false accepts 0.021. Insightface
 # (ArcFace) values follow that model's usual scale (same person ~0.5, strangers ~0.1).
 RULES: dict[str, DecisionRules] = {
     "dlib": DecisionRules(
