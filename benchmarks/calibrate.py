@@ -8,7 +8,9 @@ other photo (its own person enrolled: a genuine trial) and once against a galler
 everyone else (a stranger trial). Each trial's best identity gets vidiplug's normalised
 score (identity/decide.py); a logistic regression of "the best identity is the right
 person" on that score gives the curve's midpoint (``z_mid``, confidence 0.5) and scale
-(``z_scale``). The script prints the fit, the similarity percentiles quoted in decide.py,
+(``z_scale``). Because a confidence is only reported with a name, the script also prints a
+reliability table: the names the current rules give, per reported-confidence band, and how
+many of them are right. The script prints the fit, the similarity percentiles quoted in decide.py,
 and the top-1 / false-accept rates of the engine's current rules, so a change of rules
 can be checked against the same photos.
 """
@@ -105,7 +107,18 @@ def main() -> int:
     z = np.array([d.normalised for d, _ in decisions])
     right = np.array([float(own is not None and d.best == own) for d, own in decisions])
     mid, scale = fit_logistic(z, right)
-    print(f"fitted curve: z_mid {mid:.2f}, z_scale {scale:.2f} (rules now: {rules.z_mid}, {rules.z_scale})")
+    print(f"fitted curve, every trial: z_mid {mid:.2f}, z_scale {scale:.2f} (rules now: {rules.z_mid}, {rules.z_scale})")
+    # A confidence is reported only with a name, so what matters is how often a name given
+    # at a confidence is right: observed against reported, per band (a reliability table).
+    given = ((decide(scores, rules, 0.5), own) for scores, own in every)
+    named = [(d, own) for d, own in given if d.index is not None]
+    print(f"names given at the current rules: {len(named)}; right per reported-confidence band:")
+    edges = (0.5, 0.7, 0.9, 1.01)
+    for low, high in zip(edges, edges[1:]):
+        band = [(d.confidence, own is not None and d.index == own) for d, own in named if low <= d.confidence < high]
+        if band:
+            print(f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(band):3d} names, right {np.mean([r for _, r in band]):.2f}, "
+                  f"mean confidence {np.mean([c for c, _ in band]):.2f}")
     for label, used in (("current rules", rules), ("fitted curve", dataclasses.replace(rules, z_mid=mid, z_scale=scale))):
         named = [(decide(scores, used, 0.5), own) for scores, own in every]
         genuine = [(d, own) for d, own in named if own is not None]

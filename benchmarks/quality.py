@@ -1,9 +1,10 @@
 """Recognition quality of vidiplug beside a plain face_recognition-style loop, in one run.
 
     python benchmarks/quality.py [--only clips,programme,photos] [--no-baseline] [--json] [--cache DIR]
-                                 [--baseline-distance D]
+                                 [--baseline-distance D] [--interval S] [--detect-size PX]
 
-vidiplug runs ``analyze_media`` with the dlib engine's and AnalyzeParams' defaults; the
+vidiplug runs ``analyze_media`` with the dlib engine's and AnalyzeParams' defaults (or the
+``--interval`` / ``--detect-size`` given, to price a setting in quality and speed); the
 baseline is quality_baseline's loop (HOG upsample 1 on the frame nearest each second,
 nearest gallery vector within face_recognition's tolerance, 0.6 on dlib's raw descriptors =
 0.42 between unit vectors, unknowns grouped by the nearest earlier unknown face; each group
@@ -27,6 +28,7 @@ shifted by that offset before scoring. Progress goes to stderr; the table (or, w
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
@@ -96,13 +98,12 @@ def vidiplug_report(result: Any, offset_s: float) -> Report:
     return Report(spans, tracks)
 
 
-def run_vidiplug(path: Path, engine: Any, gallery: Any, offset_s: float) -> dict[str, Any]:
-    """analyze_media on ``path`` with default parameters, timed: the Report and run facts."""
+def run_vidiplug(path: Path, engine: Any, gallery: Any, offset_s: float, params: Any) -> dict[str, Any]:
+    """analyze_media on ``path`` with ``params`` (AnalyzeParams), timed: the Report and run facts."""
     from vidiplug.pipeline.analyze import analyze_media
-    from vidiplug.pipeline.params import AnalyzeParams
 
     started = time.perf_counter()
-    result = analyze_media(path, engine, gallery, AnalyzeParams())
+    result = analyze_media(path, engine, gallery, params)
     wall = time.perf_counter() - started
     return {"report": vidiplug_report(result, offset_s), "wall_s": wall, "duration_s": result.media.duration_s,
             "frames": result.frames_analyzed, "faces": result.faces_embedded, "identities": len(result.people)}
@@ -149,7 +150,7 @@ def programme_figures(programme: Programme, run: dict[str, Any]) -> dict[str, An
             "people": len(true_people(programme.truth)), **common_figures(programme.truth, run)}
 
 
-def measure_clips(engine: Any, sides: tuple[str, ...], distance: float) -> list[dict[str, Any]]:
+def measure_clips(engine: Any, sides: tuple[str, ...], distance: float, params: Any) -> list[dict[str, Any]]:
     """Both sides on every truth clip."""
     rows = []
     for clip in truth_clips(DATA):
@@ -158,7 +159,7 @@ def measure_clips(engine: Any, sides: tuple[str, ...], distance: float) -> list[
         names = {identity.name for identity in gallery.identities}
         offset = stream_offset_s(path)
         row: dict[str, Any] = {"clip": clip.clip, "gallery": sorted(names), "offset_s": round(offset, 3)}
-        ours = run_vidiplug(path, engine, gallery, offset)
+        ours = run_vidiplug(path, engine, gallery, offset, params)
         row["duration_s"] = ours["duration_s"]
         row["vidiplug"] = clip_figures(truth, names, ours)
         if "baseline" in sides:
@@ -169,14 +170,16 @@ def measure_clips(engine: Any, sides: tuple[str, ...], distance: float) -> list[
     return rows
 
 
-def measure_programme(engine: Any, sides: tuple[str, ...], cache: Path, distance: float) -> dict[str, Any]:
+def measure_programme(
+    engine: Any, sides: tuple[str, ...], cache: Path, distance: float, params: Any
+) -> dict[str, Any]:
     """Both sides on the programme, with an empty gallery."""
     from vidiplug.identity.gallery import Gallery
 
     programme = load_programme(DATA, cache)
     row: dict[str, Any] = {"clip": "programme", "path": str(programme.path), "duration_s": programme.duration_s,
                            "segments": [vars(s) for s in programme.segments]}
-    ours = run_vidiplug(programme.path, engine, Gallery(engine.info), 0.0)
+    ours = run_vidiplug(programme.path, engine, Gallery(engine.info), 0.0, params)
     row["vidiplug"] = programme_figures(programme, ours)
     if "baseline" in sides:
         row["baseline"] = programme_figures(
@@ -238,7 +241,7 @@ def print_table(doc: dict[str, Any], sides: tuple[str, ...]) -> None:
     """The human-readable report: one line per clip and side, then the summary lines."""
     head = f"{'clip':{WIDE}} {'side':9} {'recall':>6} {'prec':>5} {'wrong':>5} {'switch':>6} {'pur.min':>7} " \
            f"{'impure':>6} {'wall s':>7} {'rt x':>6}"
-    print(f"vidiplug ({doc['engine']}, default AnalyzeParams)"
+    print(f"vidiplug ({doc['engine']}, {doc['settings']})"
           + (f" vs baseline (HOG upsample 1, distance {doc['baseline_distance']:.3f})" if "baseline" in sides else ""))
     print(head)
     rows = doc.get("clips", []) + ([doc["programme"]] if "programme" in doc else [])
@@ -294,7 +297,16 @@ def main() -> int:
     parser.add_argument("--baseline-distance", type=float, default=DISTANCE, metavar="D",
                         help=f"baseline's naming/grouping distance between unit vectors (default {DISTANCE:.3f}: "
                              "face_recognition's 0.6 on raw dlib descriptors)")
+    parser.add_argument("--interval", type=float, default=None, metavar="S",
+                        help="vidiplug's seconds between sampled frames (default: AnalyzeParams'; the baseline "
+                             "always samples each second)")
+    parser.add_argument("--detect-size", type=int, default=None, metavar="PX",
+                        help="vidiplug's detection size, long side in pixels (default: the engine's)")
     args = parser.parse_args()
+    if args.interval is not None and not args.interval > 0:
+        parser.error(f"--interval must be positive, got {args.interval}")
+    if args.detect_size is not None and args.detect_size < 64:
+        parser.error(f"--detect-size must be at least 64 px, got {args.detect_size}")
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
@@ -303,14 +315,22 @@ def main() -> int:
 
     from vidiplug.engine import load_engine
     from vidiplug.engine.config import EngineSettings
+    from vidiplug.pipeline.params import AnalyzeParams
 
-    engine = load_engine(EngineSettings(name="dlib"))
-    doc: dict[str, Any] = {"engine": engine.info.key, "sides": list(sides), "baseline_distance": args.baseline_distance}
+    engine_settings = EngineSettings(name="dlib")
+    if args.detect_size is not None:
+        engine_settings = dataclasses.replace(engine_settings, detect_size_px=args.detect_size)
+    params = AnalyzeParams() if args.interval is None else AnalyzeParams(interval_s=args.interval)
+    engine = load_engine(engine_settings)
+    settings = f"detect size {engine_settings.detect_size_px} px, interval {params.interval_s:g} s"
+    doc: dict[str, Any] = {"engine": engine.info.key, "settings": settings, "sides": list(sides),
+                           "baseline_distance": args.baseline_distance}
     try:
         if "clips" in parts:
-            doc["clips"] = measure_clips(engine, sides, args.baseline_distance)
+            doc["clips"] = measure_clips(engine, sides, args.baseline_distance, params)
         if "programme" in parts:
-            doc["programme"] = measure_programme(engine, sides, args.cache or default_cache(), args.baseline_distance)
+            doc["programme"] = measure_programme(
+                engine, sides, args.cache or default_cache(), args.baseline_distance, params)
         if "photos" in parts:
             doc["photos"] = measure_photos(engine, sides, args.baseline_distance)
     finally:

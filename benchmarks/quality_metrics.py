@@ -171,41 +171,52 @@ def recall_precision(truth: Truth, spans: Sequence[Span], gallery: Collection[st
     return RecallPrecision(hits, required, correct, named)
 
 
-def identity_at(tracks: Sequence[Track], second: int) -> str | None:
-    """The reported identity covering ``second``: the label of the largest reported face sampled in it."""
-    best: tuple[float, str] | None = None
+def face_person(truth: Truth, time_s: float) -> str | None:
+    """Who a face sampled at ``time_s`` is, where the whole-second truth says so unambiguously.
+
+    Each truth row was annotated from one frame, at ``second + 0.5`` s. A face sampled at
+    ``time_s`` lies between the annotated frames of rows ``floor(time_s - 0.5)`` and the next
+    one; it is that person only when those rows (the ones present) list the same one person
+    and nobody else. Where they differ a cut falls between the two annotated frames, and
+    whole-second truth cannot say who the face is: the ±1 s tolerance that recall and
+    precision allow, applied to single faces. None when the truth cannot say.
+    """
+    before = math.floor(time_s - 0.5 + EPS)
+    people = {truth[second].solo for second in (before, before + 1) if second in truth}
+    if len(people) != 1:
+        return None
+    return next(iter(people))
+
+
+def identity_switches(truth: Truth, tracks: Sequence[Track]) -> int:
+    """Changes of reported identity over each person's labelled faces, summed over people.
+
+    Per person, in time order, the sampled instants at which ``face_person`` says they are
+    alone on screen; at each, the label of the largest reported face sampled then (faces of
+    unreported tracks do not count); a change counts between consecutive such labels.
+    """
+    largest: dict[str, dict[float, tuple[float, str]]] = defaultdict(dict)
     for track in tracks:
         if track.label is None:
             continue
         for time_s, area in zip(track.times_s, track.areas):
-            if second_of(time_s) == second and (best is None or area > best[0]):
-                best = (area, track.label)
-    return best[1] if best is not None else None
-
-
-def identity_switches(truth: Truth, tracks: Sequence[Track]) -> int:
-    """Changes of reported identity over each person's solo seconds, summed over people.
-
-    A person's solo seconds are those where they are the only person listed (required or
-    optional, not a wide shot), in time order; a change counts between consecutive solo
-    seconds that both have a reported identity (see ``identity_at``).
-    """
-    solo: dict[str, list[int]] = defaultdict(list)
-    for second in sorted(truth):
-        person = truth[second].solo
-        if person is not None:
-            solo[person].append(second)
+            person = face_person(truth, time_s)
+            if person is None:
+                continue
+            seen = largest[person].get(time_s)
+            if seen is None or area > seen[0]:
+                largest[person][time_s] = (area, track.label)
     switches = 0
-    for seconds in solo.values():
-        seen = [label for label in (identity_at(tracks, s) for s in seconds) if label is not None]
-        switches += sum(1 for a, b in zip(seen, seen[1:]) if a != b)
+    for faces in largest.values():
+        labels = [faces[time_s][1] for time_s in sorted(faces)]
+        switches += sum(1 for a, b in zip(labels, labels[1:]) if a != b)
     return switches
 
 
 def labelled_faces(truth: Truth, track: Track) -> list[str]:
-    """The truth person of each of ``track``'s sampled faces at a second listing exactly one person."""
-    people = (truth[second_of(t)].solo if second_of(t) in truth else None for t in track.times_s)
-    return [p for p in people if p is not None]
+    """The truth person of each of ``track``'s sampled faces that ``face_person`` can tell."""
+    people = (face_person(truth, time_s) for time_s in track.times_s)
+    return [person for person in people if person is not None]
 
 
 @dataclass(frozen=True)

@@ -94,39 +94,48 @@ def test_recall_misses_people_reported_too_far_away_and_precision_counts_seconds
     assert (scored.correct, scored.named) == (1, 3)
 
 
-def test_identity_switches_count_changes_over_each_persons_solo_seconds() -> None:
-    truth = {0: row("Ann"), 1: row("Ann"), 2: row("Ann;Bob"), 3: row("", "Ann"), 4: row("Ann"), 5: row("Ann"),
-             6: row("Bob"), 7: row("Bob")}
+def test_identity_switches_count_changes_over_each_persons_labelled_faces() -> None:
+    truth = {0: row("Ann"), 1: row("Ann"), 2: row("Ann"), 3: row("", "Ann"), 4: row("Ann"), 5: row("Ann;Bob"),
+             6: row("Bob"), 7: row("Bob"), 8: row("Bob")}
     tracks = [
-        track("A", 0.0, 1.0, 2.0, id="1"),
-        track("B", 3.0, id="2"),  # switch A -> B
-        # second 4: no reported face (skipped, not a switch)
-        track("A", 5.0, id="3"),  # switch B -> A
-        track(None, 6.0, area=900.0, id="4"),  # unreported faces never count
-        track("C", 6.0, 7.0, id="5"),
-        track("D", 7.0, area=50.0, id="6"),  # smaller than C's face at 7: C covers the second
+        track("A", 0.6, 1.6, id="1"),
+        track("B", 2.6, id="2"),  # switch A -> B
+        track("A", 3.6, id="3"),  # switch B -> A
+        track("X", 4.6, 5.0, id="4"),  # between rows 4 and 5 (two people): not labelled
+        track("Z", 6.0, id="5"),  # between rows 5 and 6, across a cut: not labelled, not a switch
+        track(None, 6.6, area=900.0, id="6"),  # unreported faces never count
+        track("C", 6.6, 7.6, id="7"),
+        track("D", 7.6, area=50.0, id="8"),  # smaller than C's face at 7.6: C covers the instant
     ]
-    assert qm.identity_at(tracks, 4) is None
-    assert qm.identity_at(tracks, 7) == "C"
+    assert qm.face_person(truth, 6.0) is None
+    assert qm.face_person(truth, 6.6) == "Bob"
     assert qm.identity_switches(truth, tracks) == 2
 
 
-def test_track_purity_uses_faces_at_seconds_with_one_person() -> None:
-    truth = {0: row("Ann"), 1: row("Ann"), 2: row("Ann"), 3: row("Bob"), 4: row("Ann;Bob"), 5: row(everyone=True)}
-    pure = track("A", 0.0, 1.0, 4.0, 5.0, id="1")  # 2 labelled faces, both Ann
-    mixed = track("B", 0.0, 1.0, 2.0, 3.0, id="2")  # Ann, Ann, Ann, Bob: 3 of 4
-    blind = track("C", 4.0, 5.0, 9.0, id="3")  # nothing labelled: not counted
+def test_track_purity_labels_faces_between_agreeing_annotated_frames() -> None:
+    # Rows were annotated at second + 0.5; a face is labelled only between two agreeing rows.
+    truth = {
+        0: row("Ann"), 1: row("Ann"), 2: row("Ann"), 3: row("Bob"), 4: row("Ann;Bob"), 5: row(everyone=True),
+        6: row("Bob"), 7: row("Bob"),
+    }
+    assert qm.labelled_faces(truth, track("X", 0.0, 1.0, 1.7)) == ["Ann", "Ann", "Ann"]
+    # 3.0 lies between row 2 (Ann, at 2.5) and row 3 (Bob, at 3.5): a cut, nobody can say.
+    assert qm.labelled_faces(truth, track("X", 3.0, 3.6, 4.5, 9.0)) == []
+    pure = track("A", 0.0, 1.0, 3.0, id="1")  # Ann, Ann; the face at the cut is not labelled
+    mixed = track("B", 1.7, 6.6, 7.2, id="2")  # Ann, Bob, Bob: 2 of 3
+    blind = track("C", 3.6, 4.5, 9.0, id="3")  # nothing labelled: not counted
     purity = qm.track_purity(truth, [pure, mixed, blind])
-    assert purity.minimum == 0.75
-    assert purity.mean == pytest.approx((2 + 3) / (2 + 4))
-    assert (purity.impure, purity.tracks, purity.faces) == (1, 2, 6)
+    assert purity.minimum == pytest.approx(2 / 3)
+    assert purity.mean == pytest.approx((2 + 2) / (2 + 3))
+    assert (purity.impure, purity.tracks, purity.faces) == (1, 2, 5)
     assert qm.track_purity(truth, [blind]).minimum is None
 
 
 def test_bcubed_matches_the_hand_computed_example() -> None:
     # Items: cluster X holds Ann, Ann, Bob; cluster Y holds Bob; one unreported Ann face.
-    truth = {0: row("Ann"), 1: row("Ann"), 2: row("Bob"), 3: row("Bob"), 4: row("Ann")}
-    tracks = [track("X", 0.0, 1.0, 2.0, id="1"), track("Y", 3.0, id="2"), track(None, 4.0, id="3")]
+    truth = {0: row("Ann"), 1: row("Ann"), 2: row("Ann"), 3: row("Bob"), 4: row("Bob"), 5: row("Bob"),
+             6: row("Ann"), 7: row("Ann")}
+    tracks = [track("X", 0.6, 1.6, 3.6, id="1"), track("Y", 4.6, id="2"), track(None, 6.6, id="3")]
     scored = qm.bcubed(truth, tracks)
     # Precision: Ann in X 2/3 (twice), Bob in X 1/3, Bob in Y 1 -> (2/3 + 2/3 + 1/3 + 1) / 4
     assert scored.precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
