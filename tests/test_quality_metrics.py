@@ -185,3 +185,15 @@ def test_baseline_tolerance_is_face_recognitions_0_6_on_raw_descriptors() -> Non
     namer = baseline.Namer(np.stack([unit(0)]), ["Ann"])
     assert namer.name(unit(20)) == ("Ann", True)
     assert namer.name(unit(30)) == ("unknown-1", False)
+
+
+def test_labelled_photos_merge_a_persons_aliases_and_skip_group_photos() -> None:
+    data = _load("quality_data")
+    rows = [
+        {"file": "a.jpg", "category": "image", "faces": "1", "identity": "friends:Rachel"},
+        {"file": "b.jpg", "category": "image", "faces": "1", "identity": "deepface_person_G"},
+        {"file": "b.jpg", "category": "image", "faces": "1", "identity": "deepface_person_G"},  # listed twice
+        {"file": "c.jpg", "category": "image", "faces": "3", "identity": "friends:Ross"},
+    ]
+    photos = data.labelled_photos(rows)
+    assert [(p.file, p.person) for p in photos] == [("a.jpg", "friends:Rachel"), ("b.jpg", "friends:Rachel")]
