@@ -27,6 +27,10 @@ MAX_FRAME_SIDE_PX = 16384
 # the next.)
 ONE_FRAME_PER_PACKET_CODECS = frozenset({"h264", "hevc", "av1", "vp8", "vp9"})
 NEAR_TARGET_S = 0.3  # without frame times: decode every frame from this long before a sampling time
+# A frame this much before a sampling time still counts as at it (half a frame period,
+# for timestamps rounded down), but never more: the average rate of a file with frames far
+# apart in time (0 s, 1 s, 1,000,000 s averages 3/1000001 fps) would make it days.
+MAX_HALF_FRAME_S = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +169,7 @@ def _decode_samples(
         base = _time_base(stream)
         start = stream.start_time or 0
         rotation = info.rotation_deg if info is not None else stream_rotation_deg(stream)
-        half_frame_s = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
+        half_frame_s = sampling_tolerance_s(stream.average_rate, stream.base_rate)
         keyframes = index.keyframes
         picture = _Picture(path, rotation, luma_size)
         # With every frame's time known, only the sampled frames and the frames others
@@ -247,6 +251,21 @@ def _decode_samples(
                 target_index = _next_target(target_index, time_s, half_frame_s, interval_s)
         if sample_index == 0:
             raise MediaError(str(path), "no decodable video frames")
+
+
+def sampling_tolerance_s(average_rate: Fraction | None, base_rate: Fraction | None = None) -> float:
+    """Seconds a frame may come before a sampling time and still be taken for it.
+
+    Half a frame period, so a frame stamped a rounding error early is not passed over.
+    The period is that of the faster of ``average_rate`` and ``base_rate`` (FFmpeg's
+    ``r_frame_rate``, frames per second): the average of variable-rate media or of a
+    file with long pauses says little about how close its frames are. At most
+    MAX_HALF_FRAME_S; 0 when neither rate is known and positive.
+    """
+    rates = [float(rate) for rate in (average_rate, base_rate) if rate is not None and rate > 0]
+    if not rates:
+        return 0.0
+    return min(0.5 / max(rates), MAX_HALF_FRAME_S)
 
 
 def decode_threading(cores: int | None = None) -> Literal["AUTO", "SLICE"]:
