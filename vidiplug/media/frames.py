@@ -317,7 +317,9 @@ def _check_source_pixels(path: Path, width: int, height: int) -> None:
 class _Picture:
     """Turns decoded frames into upright Frames: RGB within the pixel budget, plus grey at the asked size when asked."""
 
-    def __init__(self, path: Path, rotation_deg: int, luma_size: LumaSize | None, max_pixels: int | None) -> None:
+    def __init__(
+        self, path: Path, rotation_deg: int, luma_size: LumaSize | None, max_pixels: int | None = None
+    ) -> None:
         self._path = path
         self._rotation_deg = rotation_deg
         self._luma_size = luma_size
