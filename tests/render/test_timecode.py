@@ -73,6 +73,26 @@ def test_frame_rate_picks_the_native_frame_base(rate: Fraction | None, expected:
     assert timebase_for_rate(rate) == expected
 
 
+@pytest.mark.parametrize(
+    "rate",
+    [Fraction(3, 1_000_001), Fraction(1, 1_000_000), Fraction(1, 2), Fraction(-25), Fraction(1_000_000), Fraction(48_000)],
+    ids=["frames-at-0-1-and-1e6-s", "one-per-1e6-s", "half-fps", "negative", "1e6-fps", "48000-fps"],
+)
+def test_degenerate_frame_rate_counts_in_milliseconds(rate: Fraction) -> None:
+    timebase = timebase_for_rate(rate)
+
+    assert timebase == MILLISECONDS
+    assert to_timecode(1_000_000.0, timebase) == "1000000000@1000"
+
+
+@pytest.mark.parametrize("rate", [Fraction(1), Fraction(1000), Fraction(1001, 1000), Fraction(999_999, 1000)])
+def test_frame_rates_at_the_edges_of_the_sane_range_keep_a_frame_base(rate: Fraction) -> None:
+    timebase = timebase_for_rate(rate)
+
+    assert timebase.seconds_per_sample > 0
+    assert abs(timebase.rate - rate) <= rate / 10_000
+
+
 def test_irregular_average_rate_gets_a_short_time_base() -> None:
     timebase = timebase_for_rate(Fraction(2_396_017, 100_000))
 

@@ -18,15 +18,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.errors import MediaError
+from vidiplug.media.pixels import MAX_SOURCE_PIXELS, held_size
 from vidiplug.media.probe import MediaInfo, check_readable, stream_rotation_deg
 
-MAX_FRAME_SIDE_PX = 16384
 # Codecs whose packets carry exactly one frame each, stamped with that frame's own
 # presentation time, so a frame's packet is known before decoding. (Not so MPEG-4 Part 2
 # in AVI, for one: "packed B-frames" put two frames in one packet and a placeholder in
 # the next.)
 ONE_FRAME_PER_PACKET_CODECS = frozenset({"h264", "hevc", "av1", "vp8", "vp9"})
 NEAR_TARGET_S = 0.3  # without frame times: decode every frame from this long before a sampling time
+# A frame this much before a sampling time still counts as at it (half a frame period,
+# for timestamps rounded down), but never more: the average rate of a file with frames far
+# apart in time (0 s, 1 s, 1,000,000 s averages 3/1000001 fps) would make it days.
+MAX_HALF_FRAME_S = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,12 +41,23 @@ class Frame:
     time in seconds from the start of the stream; ``image`` is RGB uint8 (H, W, 3),
     already rotated upright. ``luma``, when asked for (see ``sample_frames``), is the same
     picture as grey uint8 at another size, made by the decoder's own scaler.
+    ``source_size`` is the (width, height) of the picture as the file shows it (upright);
+    ``image`` is smaller when the picture had more pixels than sampling was allowed to
+    hold. None means ``image``'s own size.
     """
 
     index: int
     time_s: float
     image: NDArray[np.uint8]
     luma: NDArray[np.uint8] | None = None
+    source_size: tuple[int, int] | None = None
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """``image``'s pixels per source pixel along x and y: (1.0, 1.0) unless scaled down."""
+        if self.source_size is None:
+            return 1.0, 1.0
+        return self.image.shape[1] / self.source_size[0], self.image.shape[0] / self.source_size[1]
 
 
 # (display width, display height) -> (width, height) of the grey picture wanted, or None.
@@ -124,13 +139,19 @@ def sample_frames(
     info: MediaInfo | None = None,
     stats: DecodeStats | None = None,
     luma_size: LumaSize | None = None,
+    max_pixels: int | None = None,
 ) -> Iterator[Frame]:
     """Yield the first frame at or after every multiple of ``interval_s`` seconds.
 
     With ``luma_size``, each frame also carries ``luma``: grey at the size that
-    ``luma_size(display width, display height)`` returns (no luma when it returns None).
-    The decoder's scaler makes it from the decoded planes, several times faster than
-    converting and resizing the RGB picture afterwards (a face detector's input).
+    ``luma_size(width, height)`` returns for the frame's ``image`` (no luma when it
+    returns None). The decoder's scaler makes it from the decoded planes, several times
+    faster than converting and resizing the RGB picture afterwards (a face detector's input).
+
+    With ``max_pixels``, a picture with more pixels is scaled down to that many by the
+    decoder's scaler, straight from the decoded planes, so its full-size RGB picture is
+    never made (a 16000 x 16000 RGB frame is 768 MB); ``Frame.source_size`` keeps the
+    size it had. Pictures over MAX_SOURCE_PIXELS are refused before decoding.
 
     Packets between one sample and the keyframe that leads to the next sample are
     demuxed but never decoded, so a long interval on a clip with short GOPs costs close
@@ -144,7 +165,7 @@ def sample_frames(
     index = index_stream(path)
     stats = stats if stats is not None else DecodeStats()
     try:
-        yield from _decode_samples(path, interval_s, index, info, stats, luma_size)
+        yield from _decode_samples(path, interval_s, index, info, stats, luma_size, max_pixels)
     except av.error.FFmpegError as exc:
         raise MediaError(str(path), f"decoding failed ({exc})") from exc
 
@@ -156,18 +177,24 @@ def _decode_samples(
     info: MediaInfo | None,
     stats: DecodeStats,
     luma_size: LumaSize | None = None,
+    max_pixels: int | None = None,
 ) -> Iterator[Frame]:
     with av.open(str(path)) as container:
         if not container.streams.video:
             raise MediaError(str(path), "no video stream")
         stream = container.streams.video[0]
-        stream.thread_type = decode_threading()
+        coded_pixels = stream.codec_context.width * stream.codec_context.height
+        _check_source_pixels(path, stream.codec_context.width, stream.codec_context.height)
+        # Frame threads each hold a frame of their own: with frames larger than we hold,
+        # slice threads keep the decoder's memory to its reference frames.
+        large = max_pixels is not None and coded_pixels > max_pixels
+        stream.thread_type = "SLICE" if large else decode_threading()
         base = _time_base(stream)
         start = stream.start_time or 0
         rotation = info.rotation_deg if info is not None else stream_rotation_deg(stream)
-        half_frame_s = 0.5 / float(stream.average_rate) if stream.average_rate else 0.0
+        half_frame_s = sampling_tolerance_s(stream.average_rate, stream.base_rate)
         keyframes = index.keyframes
-        picture = _Picture(path, rotation, luma_size)
+        picture = _Picture(path, rotation, luma_size, max_pixels)
         # With every frame's time known, only the sampled frames and the frames others
         # refer to are decoded; otherwise everything near a sampling time is.
         planned = (
@@ -249,6 +276,21 @@ def _decode_samples(
             raise MediaError(str(path), "no decodable video frames")
 
 
+def sampling_tolerance_s(average_rate: Fraction | None, base_rate: Fraction | None = None) -> float:
+    """Seconds a frame may come before a sampling time and still be taken for it.
+
+    Half a frame period, so a frame stamped a rounding error early is not passed over.
+    The period is that of the faster of ``average_rate`` and ``base_rate`` (FFmpeg's
+    ``r_frame_rate``, frames per second): the average of variable-rate media or of a
+    file with long pauses says little about how close its frames are. At most
+    MAX_HALF_FRAME_S; 0 when neither rate is known and positive.
+    """
+    rates = [float(rate) for rate in (average_rate, base_rate) if rate is not None and rate > 0]
+    if not rates:
+        return 0.0
+    return min(0.5 / max(rates), MAX_HALF_FRAME_S)
+
+
 def decode_threading(cores: int | None = None) -> Literal["AUTO", "SLICE"]:
     """libavcodec threading for sampled decoding on a machine with ``cores`` (default: this one's).
 
@@ -265,32 +307,52 @@ def _next_target(current: int, time_s: float, half_frame_s: float, interval_s: f
     return max(current + 1, int((time_s + half_frame_s) // interval_s) + 1)
 
 
-class _Picture:
-    """Turns decoded frames into upright Frames: RGB, plus grey at the asked size when asked."""
+def _check_source_pixels(path: Path, width: int, height: int) -> None:
+    if width * height > MAX_SOURCE_PIXELS:
+        raise MediaError(
+            str(path), f"frame size {width}x{height} is {width * height} pixels, more than the {MAX_SOURCE_PIXELS} allowed"
+        )
 
-    def __init__(self, path: Path, rotation_deg: int, luma_size: LumaSize | None) -> None:
+
+class _Picture:
+    """Turns decoded frames into upright Frames: RGB within the pixel budget, plus grey at the asked size when asked."""
+
+    def __init__(
+        self, path: Path, rotation_deg: int, luma_size: LumaSize | None, max_pixels: int | None = None
+    ) -> None:
         self._path = path
         self._rotation_deg = rotation_deg
         self._luma_size = luma_size
+        self._max_pixels = max_pixels
         self._luma_for: dict[tuple[int, int, int], tuple[int, int] | None] = {}
 
     def frame(self, index: int, time_s: float, frame: av.VideoFrame) -> Frame:
-        if frame.width > MAX_FRAME_SIDE_PX or frame.height > MAX_FRAME_SIDE_PX:
-            raise MediaError(str(self._path), f"frame size {frame.width}x{frame.height} exceeds {MAX_FRAME_SIDE_PX} px")
+        _check_source_pixels(self._path, frame.width, frame.height)
         # PyAV >= 14 reads the display matrix per frame (counter-clockwise degrees).
         rotation = getattr(frame, "rotation", None)
         degrees = (-int(rotation)) % 360 if rotation else self._rotation_deg
-        image: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
-        return Frame(index, time_s, upright(image, degrees), self._luma(frame, degrees))
+        width, height = held_size(frame.width, frame.height, self._max_pixels)
+        if (width, height) == (frame.width, frame.height):
+            image: NDArray[np.uint8] = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+        else:
+            # The scaler reads the decoded planes and writes only the small RGB picture.
+            small = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+            image = np.asarray(small.to_ndarray(), dtype=np.uint8)
+        turned = (degrees // 90) % 2 == 1
+        source = (frame.height, frame.width) if turned else (frame.width, frame.height)
+        held = (height, width) if turned else (width, height)
+        return Frame(
+            index, time_s, upright(image, degrees), self._luma(frame, held, degrees),
+            source_size=source if held != source else None,
+        )
 
-    def _luma(self, frame: av.VideoFrame, degrees: int) -> NDArray[np.uint8] | None:
+    def _luma(self, frame: av.VideoFrame, held: tuple[int, int], degrees: int) -> NDArray[np.uint8] | None:
         if self._luma_size is None:
             return None
         turned = (degrees // 90) % 2 == 1
-        key = (frame.width, frame.height, degrees)
+        key = (held[0], held[1], degrees)
         if key not in self._luma_for:
-            display = (frame.height, frame.width) if turned else (frame.width, frame.height)
-            self._luma_for[key] = self._luma_size(*display)
+            self._luma_for[key] = self._luma_size(*held)
         size = self._luma_for[key]
         if size is None:
             return None

@@ -14,6 +14,7 @@ import av.error
 
 from vidiplug.errors import MediaError
 
+_SAME_RATE_TOLERANCE = Fraction(1, 1000)  # relative: two rates this close are one grid
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 
 
@@ -24,7 +25,9 @@ class MediaInfo:
     ``duration_s`` is 0 for still images; ``fps`` is the average frame rate (0 for
     stills); ``width``/``height`` are the displayed size after rotation;
     ``rotation_deg`` is the clockwise rotation applied to decoded frames (0, 90, 180, 270).
-    ``frame_rate`` keeps the exact rational rate when known (used for time codes).
+    ``frame_rate`` keeps the exact rational rate when the frames lie on that rate's grid
+    (used for time codes); it is None for stills, unknown rates and variable-rate media,
+    whose average rate is no grid (see ``regular_frame_rate``).
     """
 
     path: str
@@ -90,6 +93,7 @@ def probe_video(path: Path) -> MediaInfo:
                 raise MediaError(str(path), "no video stream")
             stream = container.streams.video[0]
             rate = stream.average_rate or stream.guessed_rate
+            stream_rates = (rate, stream.base_rate)
             fps = float(rate) if rate else 0.0
             # The container's duration is what players show (audio may outlast the video).
             if container.duration is not None:
@@ -117,8 +121,28 @@ def probe_video(path: Path) -> MediaInfo:
         height=height,
         rotation_deg=rotation,
         is_image=False,
-        frame_rate=Fraction(rate) if rate else None,
+        frame_rate=regular_frame_rate(stream_rates[0], stream_rates[1]),
     )
+
+
+def regular_frame_rate(average_rate: Fraction | None, base_rate: Fraction | None) -> Fraction | None:
+    """The average rate when the stream's frames lie on its grid, else None.
+
+    ``base_rate`` is FFmpeg's ``r_frame_rate``, the lowest rate on whose grid every
+    timestamp falls. Constant-rate media have it equal to the average (or twice it, for
+    interlaced fields). When they disagree the frames come at varying intervals (a phone's
+    variable rate, dropped frames, a pause: frames at 0 s, 1 s and 1,000,000 s average
+    3/1000001 fps), and a time code counting average frames would misplace them.
+    """
+    if not average_rate or average_rate <= 0:
+        return None
+    rate = Fraction(average_rate)
+    if not base_rate or base_rate <= 0:
+        return rate
+    base = Fraction(base_rate)
+    if any(abs(base - rate * k) <= rate * k * _SAME_RATE_TOLERANCE for k in (1, 2)):
+        return rate
+    return None
 
 
 def _one_line(exc: BaseException) -> str:

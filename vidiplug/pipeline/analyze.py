@@ -11,7 +11,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,8 +23,10 @@ from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
 from vidiplug.pipeline.identify import identify_tracks
+from vidiplug.pipeline.heap import release_free_heap
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.prefetch import prefetch
+from vidiplug.pipeline.resolution import frame_pixel_budget, min_source_side_px, to_source_box
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.tracking import FrameSignature, Observation, Tracker, frame_signature, scene_changed
 
@@ -47,6 +49,8 @@ def analyze_media(
     unknown fingerprints); it must be in ``engine.info``'s vector space. With ``store``,
     new unknown fingerprints are saved there (with thumbnail and representative vectors)
     and matched ones are enriched. ``progress`` is called with the media time reached (s).
+    Frames over ``frame_pixel_budget(engine)`` pixels are decoded scaled down; boxes
+    are reported in the source picture's pixels all the same.
     Raises MediaError naming the file when it cannot be read.
     """
     params = params or AnalyzeParams()
@@ -64,7 +68,7 @@ def analyze_media(
         counters["frames"] += 1
         faces = [
             d for d in found
-            if min(d.box.width, d.box.height) >= params.min_face_px and d.score >= params.detection_threshold
+            if min_source_side_px(d, frame) >= params.min_face_px and d.score >= params.detection_threshold
         ]
         signature = frame_signature(frame.image)
         cut = scene_changed(previous_signature[0], signature)
@@ -73,7 +77,9 @@ def analyze_media(
         vectors = engine.embed(frame.image, faces) if faces else np.zeros((0, engine.info.dim), np.float32)
         counters["embedded"] += len(faces)
         observations = [
-            Observation(frame.index, frame.time_s, det.box, det.score, face_quality(frame.image, det), vector)
+            Observation(
+                frame.index, frame.time_s, to_source_box(det.box, frame), det.score, face_quality(frame.image, det), vector
+            )
             for det, vector in zip(faces, vectors)
         ]
         crops = [tight_crop(frame.image, det) for det in faces]
@@ -81,23 +87,16 @@ def analyze_media(
         if progress is not None:
             progress(frame.time_s)
 
-    # The decoder also scales each frame to the grey picture the detector works on, if it wants one.
-    decoded = iter_media_frames(path, info, params.interval_s, stats, luma_size=engine.luma_size)
-    frames = prefetch(decoded, depth=params.workers + 1, name="decode")
-    with ThreadPoolExecutor(max_workers=params.workers, thread_name_prefix="detect") as pool:
-        pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
-        try:
-            for frame in frames:
-                pending.append((frame, pool.submit(engine.detect, frame.image, frame.luma)))
-                while len(pending) > params.workers + 1:
-                    done_frame, future = pending.popleft()
-                    handle(done_frame, future.result())
-            while pending:
-                done_frame, future = pending.popleft()
-                handle(done_frame, future.result())
-        finally:
-            for _, future in pending:
-                future.cancel()
+    # The decoder also scales each frame to the grey picture the detector works on, if it wants one,
+    # and scales frames larger than the budget down before they are held (memory bounded by pixels).
+    decoded = iter_media_frames(
+        path, info, params.interval_s, stats, luma_size=engine.luma_size, max_pixels=frame_pixel_budget(engine)
+    )
+    try:
+        _detect_in_parallel(decoded, engine, params.workers, handle)
+    finally:
+        # The frames are gone: give their memory back, so a service rests near its baseline after a big job.
+        release_free_heap()
     people, tracks = identify_tracks(tracker, gallery, params, info.duration_s, store=store, engine_info=engine.info)
     return AnalysisResult(
         media=info,
@@ -111,6 +110,27 @@ def analyze_media(
         elapsed_s=time.perf_counter() - started,
         tracks=tuple(tracks),
     )
+
+
+def _detect_in_parallel(
+    decoded: Iterator[Frame], engine: Engine, workers: int, handle: Callable[[Frame, list[Detection]], None]
+) -> None:
+    """Decode ahead on a thread, detect on ``workers`` threads, and ``handle`` each frame in order on this one."""
+    frames = prefetch(decoded, depth=workers + 1, name="decode")
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect") as pool:
+        pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
+        try:
+            for frame in frames:
+                pending.append((frame, pool.submit(engine.detect, frame.image, frame.luma)))
+                while len(pending) > workers + 1:
+                    done_frame, future = pending.popleft()
+                    handle(done_frame, future.result())
+            while pending:
+                done_frame, future = pending.popleft()
+                handle(done_frame, future.result())
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 def tight_crop(image: NDArray[np.uint8], det: Detection, margin: float = CROP_MARGIN) -> NDArray[np.uint8]:

@@ -63,6 +63,11 @@ _SNAP_TOLERANCE = Fraction(1, 10_000)  # relative
 # Irregular average rates (variable frame rate files) are approximated with at most
 # this denominator, so the time base text stays short; sample counts stay exact to the ms.
 _MAX_RATE_DENOMINATOR = 1001
+# Average rates outside this range are not a frame grid a timeline can count in: a file
+# with frames at 0 s, 1 s and 1,000,000 s averages 3/1000001 fps, a broken header may say
+# 1e6 fps. Such media get milliseconds, which hold any presentation time to the ms.
+_MIN_FRAME_RATE = Fraction(1)
+_MAX_FRAME_RATE = Fraction(1000)
 
 
 def parse_timebase(text: str) -> TimeBase:
@@ -106,12 +111,16 @@ def timebase_for_rate(frame_rate: Fraction | None) -> TimeBase:
     One sample is one frame, so ``{frame}@base`` counts frames: 25 fps gives PAL,
     30000/1001 fps NTSC, 30 fps NTSC30, 50 fps the base ``50``. Rates within 0.01 % of
     a common broadcast rate are snapped to it (a container saying 29.97 means NTSC);
-    other irregular rates are approximated to a denominator of at most 1001. Unknown or
-    non-positive rates (still images, ``None``) give milliseconds, ``{ms}@1000``.
+    other irregular rates are approximated to a denominator of at most 1001. Unknown,
+    non-positive or degenerate rates (still images, ``None``, under 1 fps or over
+    1000 fps: the average of frames far apart in time, or a broken header) give
+    milliseconds, ``{ms}@1000``.
     """
-    if frame_rate is None or frame_rate <= 0:
+    if frame_rate is None:
         return MILLISECONDS
     rate = Fraction(frame_rate)
+    if not _MIN_FRAME_RATE <= rate <= _MAX_FRAME_RATE:
+        return MILLISECONDS
     for common in _COMMON_RATES:
         if abs(rate - common) <= common * _SNAP_TOLERANCE:
             return TimeBase(1 / common)
