@@ -21,6 +21,7 @@ from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import ANALYZER_ID
 from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
@@ -143,14 +144,27 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
 
     report.progress(10, description="analysing")
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
-    previously = [p.fingerprint for p in result.people if not p.known and not p.is_new]
+    previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
-        storage_id=params.storage_id,
+        storage_id=params.storage_id, pending_imports=pending,
     )
     _hand_back(callbacks, job, files, report)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
+
+
+def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: bool) -> tuple[list[str], list[str]]:
+    """The stored unknowns ``result`` found again: (whose item VidiCore confirmed, whose item is pending).
+
+    Only a confirmed item can have been deleted by an operator. A pending one (its
+    analysis's hand-back failed, or the service died before it) is imported by this job,
+    unless the job imports no unknowns.
+    """
+    again = [p.fingerprint for p in result.people if not p.known and not p.is_new]
+    waiting = store.pending_unknowns()
+    pending = [fp for fp in again if fp in waiting] if import_unknowns else []
+    return [fp for fp in again if fp not in waiting], pending
 
 
 def _identity(context: JobContext, client: VidiCoreClient, job: Job, report: JobReporter) -> None:

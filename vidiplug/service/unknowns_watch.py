@@ -3,8 +3,9 @@
 Every ``unknowns_watch_interval_s`` one paged search lists the items carrying
 ``vcs_face_externalId``; compared with the identity store: an item whose ``vcs_face_value``
 differs from its fingerprint's name gets a ``VCS_TRAINING_RELABEL_ITEM`` job (the runner
-renames the fingerprint and rewrites the timelines through a callback), and an unknown
-fingerprint whose item is gone is suppressed (matched, never reported or re-imported).
+renames the fingerprint and rewrites the timelines through a callback), an unknown
+fingerprint whose item is gone is suppressed (matched, never reported or re-imported), and
+a pending fingerprint whose item has appeared is marked imported in the store.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ class UnknownsWatch:
             log.warning("watching unknown-face items failed: %s", exc)
 
     def check_once(self) -> WatchReport:
-        """One look: start relabel jobs for named items, suppress fingerprints whose item is gone.
+        """One look: confirm the items of pending fingerprints, start relabel jobs for named items,
+        suppress fingerprints whose item is gone.
 
         Raises VidiCoreError or StoreError when VidiCore or the store cannot be read; then
         nothing is suppressed.
@@ -88,6 +90,8 @@ class UnknownsWatch:
         with self._lock, self._context.client_factory() as client:
             identities = {identity.id: identity for identity in self._context.store.iter_identities()}
             items = self._items_by_fingerprint(client, identities)
+            # An item carrying a fingerprint is VidiCore's confirmation that it was imported.
+            self._context.store.mark_imported(items)
             seen = self._sightings.seen()
             self._sightings.record({fp: found[0].id for fp, found in items.items()
                                     if not identities[fp].suppressed and seen.get(fp) != found[0].id})
