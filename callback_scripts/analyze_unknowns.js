@@ -11,9 +11,12 @@
  *   title), added to the collection named DATA.collection (found by exact name, created on
  *   first need), and its shape gets vcs_face_method=INDEXED and vcs_face_status=ACTIVE. An
  *   unknown without a crop becomes a placeholder item with the same item metadata.
- * - A previously imported fingerprint that no item carries any more was deleted by an
- *   operator: it is not re-imported, and it is recorded in the job data key
- *   vidiplugDeletedFingerprints (comma-separated; empty when none) for part 2 and the service.
+ * - DATA.previouslyImported holds only fingerprints whose item the service has seen in
+ *   VidiCore; one that no item carries any more was deleted by an operator: it is not
+ *   re-imported, and it is recorded in the job data key vidiplugDeletedFingerprints
+ *   (comma-separated; empty when none) for part 2 and the service. A fingerprint whose item
+ *   was never confirmed (an earlier hand-back failed) comes in DATA.unknowns instead, so it
+ *   is imported now: a face is never hidden because its first import failed.
  */
 (function () {
   "use strict";

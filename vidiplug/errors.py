@@ -15,6 +15,7 @@
     │   │   └── JobAlreadyClaimed another instance won the claim (or the job is no longer READY)
     │   └── DocumentError         VidiCore answered, but its document lacks what vidiplug needs
     └── StorageError              names the bucket/key (or redacted URL) and the S3 error code or reason
+        └── StorageUnavailable    no connection, timeout, 5xx or throttling: safe to retry idempotent writes
 
 Imports nothing from vidiplug: every room may raise these.
 """
@@ -74,6 +75,10 @@ class StorageError(VidiplugError):
         self.where = where
         self.reason = reason
         self.code = code
+
+
+class StorageUnavailable(StorageError):
+    """S3 could not be reached, timed out, failed inside (5xx) or asked us to slow down: a retry may succeed."""
 
 
 class VidiCoreError(VidiplugError):

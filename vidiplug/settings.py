@@ -124,6 +124,10 @@ class ServiceSettings:
     ``work_dir``: scratch folder for fetched media (None = system temp dir).
     ``media_timeout_s``: seconds without data before a media download is abandoned;
     ``max_media_bytes``: larger media is refused. ``log_level``: one of LOG_LEVELS.
+    ``retry_window_s``: how long a job's progress or status call to VidiCore, or its S3
+    write, is retried while the failure is transient (no connection, timeout, 502-504, S3
+    5xx or throttling); only an outage longer than this abandons (VidiCore) or fails (S3)
+    the job. Pauses start at ``retry_backoff_s`` and double up to ``retry_max_backoff_s``.
     """
 
     poll_interval_s: float = 5.0
@@ -137,11 +141,16 @@ class ServiceSettings:
     media_timeout_s: float = 60.0
     max_media_bytes: int = 50 * 1024**3
     log_level: str = "INFO"
+    retry_window_s: float = 30.0
+    retry_backoff_s: float = 0.5
+    retry_max_backoff_s: float = 5.0
 
     def __post_init__(self) -> None:
         for key in ("poll_interval_s", "workers", "unknowns_watch_interval_s", "claim_timeout_s", "media_timeout_s",
-                    "max_media_bytes"):
+                    "max_media_bytes", "retry_window_s", "retry_backoff_s", "retry_max_backoff_s"):
             _require(getattr(self, key) > 0, key, "must be positive")
+        _require(self.retry_max_backoff_s >= self.retry_backoff_s, "retry_max_backoff_s",
+                 "must not be below retry_backoff_s")
         _require(self.autotrain_debounce_s >= 0, "autotrain_debounce_s", "must not be negative")
         _require(self.log_level.upper() in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
 

@@ -131,6 +131,19 @@ def test_unknowns_script_data_lists_new_unknowns_and_previously_imported_fingerp
     }
 
 
+def test_a_pending_unknown_found_again_is_imported_like_a_new_one_and_never_counted_as_deleted() -> None:
+    pending = person(None, [(1.0, 2.0)], thumbnail=b"\xff\xd8crop")  # stored, but its item never confirmed
+    files = build_analyze_bundle(job_id="VX-12", item_id="VX-3", result=analysis(pending), callback_base_uri=BASE,
+                                 unknown_collection="FoundByFaceAnalysis", previously_imported=(),
+                                 pending_imports=(pending.fingerprint,))
+
+    data = data_of(next(f.data for f in files if f.name == ANALYZE_UNKNOWNS_FILE))
+
+    assert [u["fingerprint"] for u in data["unknowns"]] == [pending.fingerprint]
+    assert data["previouslyImported"] == []
+    assert f"faces/{pending.fingerprint}.jpg" in [f.name for f in files]
+
+
 def test_metadata_script_data_carries_what_render_writes_per_fingerprint(hostile_name: str) -> None:
     people = (person(hostile_name, [(1.0, 2.0)], confidence=0.875), person(None, [(1.0, 2.0), (4.0, 5.5)]))
     files = bundle(*people)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -104,3 +105,47 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(StoreError, match="bogus.sqlite"):
         IdentityStore(bogus)
+
+
+def test_a_new_unknown_is_pending_until_its_item_is_confirmed(tmp_path: Path) -> None:
+    with IdentityStore(tmp_path / "s.sqlite") as store:
+        first = store.create_unknown(DLIB, _vec(1, 0, 0, 0), [0.5], None)
+        second = store.create_unknown(DLIB, _vec(0, 1, 0, 0), [0.5], None)
+        person = store.person("Ada")
+        before = store.pending_unknowns()
+
+        changed = store.mark_imported([first.id, person.id, "not-stored"])
+        again = store.mark_imported([first.id])
+
+        assert before == {first.id, second.id}
+        assert (changed, again) == (1, 0)
+        assert store.pending_unknowns() == {second.id}
+
+
+# The identities table as vidiplug wrote it before schema 2 (no imported_at column).
+SCHEMA_1_IDENTITIES = """
+CREATE TABLE identities (id TEXT PRIMARY KEY, name TEXT, kind TEXT NOT NULL CHECK (kind IN ('known', 'unknown')),
+    suppressed INTEGER NOT NULL DEFAULT 0, thumbnail BLOB, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+INSERT INTO identities VALUES ('old-unknown', NULL, 'unknown', 0, NULL, '2025-01-01T00:00:00', '2025-01-01T00:00:00');
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_store_is_migrated_with_its_unknowns_pending(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(SCHEMA_1_IDENTITIES)
+    db.close()
+
+    with IdentityStore(path) as store:
+        pending = store.pending_unknowns()
+        store.mark_imported(["old-unknown"])
+    with IdentityStore(path) as store:
+        reopened = store.pending_unknowns()
+    with sqlite3.connect(path) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.close()
+
+    assert pending == {"old-unknown"}
+    assert reopened == set()
+    assert version == 2

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from vidiplug.errors import StorageError
+from vidiplug.errors import StorageError, StorageUnavailable
 from vidiplug.settings import CallbackSettings, Secret
 from vidiplug.storage.callback_store import CallbackFile, CallbackStore
 from vidiplug.storage.location import S3Credentials, S3Location
@@ -148,14 +148,23 @@ def test_missing_object_raises_storage_error_with_the_code(store: CallbackStore)
     assert f"{PREFIX}/VX-404/result.json" in str(caught.value)
 
 
-def test_unreachable_server_raises_storage_error(bucket: str) -> None:
+def test_unreachable_server_raises_storage_unavailable(bucket: str) -> None:
     with CallbackStore(S3Location(bucket, PREFIX, CREDENTIALS), endpoint_url="http://127.0.0.1:9",
-                       connect_timeout_s=1, read_timeout_s=1) as store:
+                       connect_timeout_s=1, read_timeout_s=1, max_retries=0) as store:
 
-        with pytest.raises(StorageError) as caught:
+        with pytest.raises(StorageUnavailable) as caught:
             store.list_job_files("VX-12")
 
     assert caught.value.code == "EndpointConnectionError"
+
+
+def test_a_missing_bucket_is_not_called_transient(s3_endpoint: str) -> None:
+    with CallbackStore(S3Location("no-such-bucket-4712", PREFIX, CREDENTIALS), endpoint_url=s3_endpoint) as store:
+
+        with pytest.raises(StorageError) as caught:
+            store.put_bundle("VX-12", BUNDLE)
+
+    assert not isinstance(caught.value, StorageUnavailable)
 
 
 def test_check_writes_and_removes_a_probe(store: CallbackStore, s3: Any, bucket: str) -> None:

@@ -104,6 +104,7 @@ def build_analyze_bundle(
     previously_imported: Sequence[str],
     analyzer_id: str = "VidiplugFaceAnalyzer",
     storage_id: str | None = None,
+    pending_imports: Sequence[str] = (),
 ) -> list[CallbackFile]:
     """The files that hand ``result`` of analysing ``item_id`` back to VidiCore, in upload order.
 
@@ -115,9 +116,13 @@ def build_analyze_bundle(
     credentials, ``s3://bucket/prefix/``; the scripts import crops from
     ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
     ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
-    (not new), whose items should exist. ``storage_id``: the VidiCore storage the face crops
-    are imported to (None = VidiCore's default). Raises CallbackError for an unsafe id, fingerprint or
-    base URI, and DocumentError for a malformed ``analyzer_id``.
+    whose items VidiCore confirmed once, so a missing one was deleted by an operator.
+    ``pending_imports``: fingerprints of unknowns found again whose item was never
+    confirmed (an earlier hand-back failed or has not run yet): they are imported like new
+    ones, and the script skips any that an item carries already. ``storage_id``: the
+    VidiCore storage the face crops are imported to (None = VidiCore's default). Raises
+    CallbackError for an unsafe id, fingerprint or base URI, and DocumentError for a
+    malformed ``analyzer_id``.
     """
     job = _safe_id(job_id, "job id")
     folder_uri = _base_uri(callback_base_uri) + f"{job}/"
@@ -126,8 +131,9 @@ def build_analyze_bundle(
     crops: list[CallbackFile] = []
     unknowns: list[dict[str, object]] = []
     new: set[str] = set()
+    pending = set(pending_imports)
     for person in result.people:
-        if person.known or not person.is_new or person.fingerprint in new:
+        if person.known or not (person.is_new or person.fingerprint in pending) or person.fingerprint in new:
             continue
         fingerprint = _safe_id(person.fingerprint, "fingerprint")
         new.add(fingerprint)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,7 +22,8 @@ from vidiplug.engine.base import EngineInfo
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: identities and vectors. 2: ``identities.imported_at`` (None while an unknown's item is pending)."""
 MAX_NAME_CHARS = 256
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS identities (
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS identities (
     suppressed INTEGER NOT NULL DEFAULT 0,
     thumbnail BLOB,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    imported_at TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS identities_known_name ON identities (name) WHERE kind = 'known';
 CREATE TABLE IF NOT EXISTS vectors (
@@ -97,10 +99,28 @@ class IdentityStore:
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: store schema {version} is newer than this vidiplug ({SCHEMA_VERSION})")
             self._db.executescript(SCHEMA)
+            self._migrate()
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable identity store ({exc})") from exc
         self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        """Bring a store written by an older vidiplug up to SCHEMA_VERSION (in one transaction).
+
+        Schema 1 had no ``imported_at``: its unknowns start pending, so the next analysis
+        that finds one imports it unless an item carries it already (the analyze callback
+        skips those), and UnknownsWatch confirms those with an item at its next look.
+        """
+        self._db.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
+        try:
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(identities)")}
+            if "imported_at" not in columns:
+                self._db.execute("ALTER TABLE identities ADD COLUMN imported_at TEXT")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def __enter__(self) -> IdentityStore:
         return self
@@ -346,6 +366,28 @@ class IdentityStore:
             gallery.vectors = np.stack(vectors).astype(np.float32)
             gallery.owners = np.asarray(owners, np.int64)
         return gallery
+
+    # -- items in VidiCore ------------------------------------------------------------
+
+    def mark_imported(self, identity_ids: Iterable[str]) -> int:
+        """Record that VidiCore holds an item for each of ``identity_ids`` (ids not stored are skipped).
+
+        An unknown fingerprint is *pending* from its creation until this is called for it:
+        only then can a missing item mean that an operator deleted it. Returns how many
+        identities changed from pending to imported.
+        """
+        now = _now()
+        wanted = sorted(set(identity_ids) & self.pending_unknowns())
+        if not wanted:
+            return 0
+        self._write([("UPDATE identities SET imported_at = ? WHERE id = ? AND imported_at IS NULL", (now, identity_id))
+                     for identity_id in wanted])
+        return len(wanted)
+
+    def pending_unknowns(self) -> set[str]:
+        """Ids of the unknown fingerprints whose item VidiCore has not confirmed yet (see mark_imported)."""
+        rows = self._rows("SELECT id FROM identities WHERE kind = 'unknown' AND imported_at IS NULL")
+        return {str(row["id"]) for row in rows}
 
     def iter_identities(self) -> Iterator[Identity]:
         """Every identity in the store."""

@@ -12,19 +12,22 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from vidiplug.callbacks.bundle import build_analyze_bundle, build_relabel_bundle, build_train_bundle
+from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
-from vidiplug.errors import JobParameterError, VidiplugError
+from vidiplug.errors import Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import ANALYZER_ID
 from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
 from vidiplug.service.params import parse_analyze_params, parse_train_params
+from vidiplug.service.reporting import JobReporter
+from vidiplug.service.retries import RetryPolicy, with_retries
 from vidiplug.settings import Settings
 from vidiplug.storage.callback_store import CallbackStore
 from vidiplug.storage.fetch import fetch_media
@@ -59,37 +62,56 @@ def run_job(context: JobContext, job: Job) -> None:
     """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed."""
     workdir = Path(tempfile.mkdtemp(prefix=f"vidiplug-{job.id}-", dir=context.settings.service.work_dir))
     with context.client_factory() as client:
+        report = JobReporter(client, job.id, context.instance, RetryPolicy.from_settings(context.settings.service))
         try:
             # Merge and relabel jobs carry an itemId too: dispatch on their type first.
             if is_identity_job(job):
-                _identity(context, client, job)
+                _identity(context, client, job, report)
             elif "itemId" in job.data:
-                _analyze(context, client, job, workdir)
+                _analyze(context, client, job, workdir, report)
             elif "collectionId" in job.data:
-                _train(context, client, job, workdir)
+                _train(context, client, job, workdir, report)
             else:
                 raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
+        except (VidiCoreUnavailable, Conflict):
+            raise  # VidiCore unreachable past the retries, or the job is not ours: nobody to tell
         except VidiplugError as exc:
             log.warning("job %s failed: %s", job.id, exc)
-            client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason=str(exc))
+            report.status("FAILED_TOTAL", reason=str(exc))
         except Exception:
             log.exception("job %s failed with an internal error", job.id)
-            client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason="internal error (see service log)")
+            report.status("FAILED_TOTAL", reason="internal error (see service log)")
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _callback_store(context: JobContext, client: VidiCoreClient, job: Job) -> tuple[CallbackStore, S3Location]:
+def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
+                    report: JobReporter) -> tuple[CallbackStore, S3Location]:
     callback_id = job.data.get("callbackId")
     if not callback_id:
         raise JobParameterError("callbackId", "", "the job has no callback resource to hand results back through")
-    location = S3Location.parse(client.get_callback_uri(callback_id))
-    store = CallbackStore(location, endpoint_url=context.settings.callback.endpoint_url, region=context.settings.callback.region)
+    uri = with_retries(report.policy, f"reading callback resource {callback_id}",
+                       lambda: client.get_callback_uri(callback_id))
+    location = S3Location.parse(uri)
+    # botocore retries nothing itself: _hand_back retries under the service's policy.
+    store = CallbackStore(location, endpoint_url=context.settings.callback.endpoint_url,
+                          region=context.settings.callback.region, max_retries=0)
     return store, location
 
 
-def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path) -> Path:
-    uris = client.item_uris(item_id, tag=tag)
+def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile], report: JobReporter) -> None:
+    """Upload the bundle (retried while S3 is unavailable), then set the job to VIDINET_JOB.
+
+    VidiCore runs the scripts only once the job is VIDINET_JOB, so uploading the whole
+    bundle again after a failed write is safe.
+    """
+    with_retries(report.policy, f"writing the callbacks of job {job.id}", lambda: callbacks.put_bundle(job.id, files))
+    report.status("VIDINET_JOB")
+
+
+def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path,
+           report: JobReporter) -> Path:
+    uris = with_retries(report.policy, f"reading the URIs of item {item_id}", lambda: client.item_uris(item_id, tag=tag))
     if not uris:
         raise JobParameterError("tag", tag, f"item {item_id} has no shape with this tag")
     settings = context.settings
@@ -101,12 +123,12 @@ def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, 
     )
 
 
-def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path) -> None:
+def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
     item_id = job.data["itemId"]
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
-    callbacks, location = _callback_store(context, client, job)
-    client.report_progress(job.id, context.instance, 5, description="fetching media")
-    media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir)
+    callbacks, location = _callback_store(context, client, job, report)
+    report.progress(5, description="fetching media")
+    media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
     # Deleted unknown items are noticed by the service's UnknownsWatch (suppressed in the
     # store) and, for this run, by the analyze script itself (left out of the metadata).
     gallery = context.store.load_gallery(context.engine.info)
@@ -118,37 +140,48 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         now = time.monotonic()
         if duration_s > 0 and now - last_report[0] >= PROGRESS_EVERY_S:
             last_report[0] = now
-            client.report_progress(job.id, context.instance, 10 + 80 * min(1.0, time_s / duration_s), description="analysing")
+            report.progress(10 + 80 * min(1.0, time_s / duration_s), description="analysing")
 
-    client.report_progress(job.id, context.instance, 10, description="analysing")
+    report.progress(10, description="analysing")
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
-    previously = [p.fingerprint for p in result.people if not p.known and not p.is_new]
+    previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
-        storage_id=params.storage_id,
+        storage_id=params.storage_id, pending_imports=pending,
     )
-    callbacks.put_bundle(job.id, files)
-    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    _hand_back(callbacks, job, files, report)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
 
 
-def _identity(context: JobContext, client: VidiCoreClient, job: Job) -> None:
+def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: bool) -> tuple[list[str], list[str]]:
+    """The stored unknowns ``result`` found again: (whose item VidiCore confirmed, whose item is pending).
+
+    Only a confirmed item can have been deleted by an operator. A pending one (its
+    analysis's hand-back failed, or the service died before it) is imported by this job,
+    unless the job imports no unknowns.
+    """
+    again = [p.fingerprint for p in result.people if not p.known and not p.is_new]
+    waiting = store.pending_unknowns()
+    pending = [fp for fp in again if fp in waiting] if import_unknowns else []
+    return [fp for fp in again if fp not in waiting], pending
+
+
+def _identity(context: JobContext, client: VidiCoreClient, job: Job, report: JobReporter) -> None:
     """Relabel or merge in the store, then hand the timeline rewrite back as a CallbackDocument."""
     if not job.data.get("callbackId"):
-        _continue(context, client, job)
+        _continue(context, client, job, report)
         return
-    callbacks, _ = _callback_store(context, client, job)
+    callbacks, _ = _callback_store(context, client, job, report)
     change = run_identity_job(context.store, client, job)
     files = build_relabel_bundle(job_id=job.id, fingerprint=change.fingerprint, value_id=change.value_id,
                                  value=change.value, item_id=change.item_id, item_fields=change.item_fields,
                                  analyzer_id=ANALYZER_ID)
-    callbacks.put_bundle(job.id, files)
-    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    _hand_back(callbacks, job, files, report)
     log.info("job %s: %s now shows %s", job.id, change.fingerprint or change.item_id, change.value_id or change.value)
 
 
-def _continue(context: JobContext, client: VidiCoreClient, job: Job) -> None:
+def _continue(context: JobContext, client: VidiCoreClient, job: Job, report: JobReporter) -> None:
     """Start ``job`` again with our callback resource, and end it: a job without callbackId cannot hand back.
 
     Vidispine's face UI starts merge and relabel jobs without a callbackId (reference
@@ -160,15 +193,15 @@ def _continue(context: JobContext, client: VidiCoreClient, job: Job) -> None:
         raise JobParameterError("callbackId", "", "the job names no callback resource and the service has none")
     data = {key: job.data[key] for key in JOB_KEYS[job.type] if key in job.data}
     continued = client.start_job(job.type, {**data, CONTINUES_KEY: job.id}, callback_id=context.callback_id)
-    client.set_job_status(job.id, context.instance, "FINISHED")
+    report.status("FINISHED")
     log.info("job %s names no callback resource; continued as %s", job.id, continued.id)
 
 
-def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path) -> None:
+def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
     collection_id = job.data["collectionId"]
     params = parse_train_params(job.data, context.settings.analysis)
-    callbacks, _ = _callback_store(context, client, job)
-    client.report_progress(job.id, context.instance, 5, description="reading training material")
+    callbacks, _ = _callback_store(context, client, job, report)
+    report.progress(5, description="reading training material")
     images: list[TrainingImage] = []
     rejected: dict[str, str] = {}
     for item_id in client.collection_items(collection_id):
@@ -180,17 +213,16 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path)
             rejected[item_id] = "vcs_face_value (the person's name) is empty"
             continue
         try:
-            path = _fetch(context, client, item_id, "original", workdir / item_id)
+            path = _fetch(context, client, item_id, "original", workdir / item_id, report)
         except VidiplugError as exc:
             rejected[item_id] = str(exc)
             continue
         images.append(TrainingImage(item_id, name, path))
-    client.report_progress(job.id, context.instance, 30, description=f"training on {len(images)} images")
+    report.progress(30, description=f"training on {len(images)} images")
     outcomes = train_images(
         images, context.engine, context.store, min_quality=params.quality.min_quality, source_prefix=TRAIN_SOURCE_PREFIX
     )
     accepted = [o.key for o in outcomes if o.accepted]
     rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
-    callbacks.put_bundle(job.id, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected))
-    client.set_job_status(job.id, context.instance, "VIDINET_JOB")
+    _hand_back(callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected), report)
     log.info("job %s: trained on %d images, %d rejected", job.id, len(accepted), len(rejected))

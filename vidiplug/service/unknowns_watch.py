@@ -3,8 +3,9 @@
 Every ``unknowns_watch_interval_s`` one paged search lists the items carrying
 ``vcs_face_externalId``; compared with the identity store: an item whose ``vcs_face_value``
 differs from its fingerprint's name gets a ``VCS_TRAINING_RELABEL_ITEM`` job (the runner
-renames the fingerprint and rewrites the timelines through a callback), and an unknown
-fingerprint whose item is gone is suppressed (matched, never reported or re-imported).
+renames the fingerprint and rewrites the timelines through a callback), an unknown
+fingerprint whose item is gone is suppressed (matched, never reported or re-imported), and
+a pending fingerprint whose item has appeared is marked imported in the store.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from vidiplug.errors import VidiplugError
 from vidiplug.identity.gallery import Identity, IdentityKind
 from vidiplug.service.declaration import MERGE_JOB_TYPE, RELABEL_JOB_TYPE
 from vidiplug.service.identity_jobs import MERGED_METHOD, MODEL_TYPE
+from vidiplug.service.relabel_requests import RelabelRequests
 from vidiplug.service.runner import JobContext
 from vidiplug.service.sightings import Sightings
 from vidiplug.vidicore.client import VidiCoreClient
@@ -47,8 +49,10 @@ class UnknownsWatch:
     up); ``callback_id``: the callback resource the relabel jobs it starts hand back through.
     Only a fingerprint that has been seen with an item can be suppressed (see Sightings):
     a fingerprint whose analyze callback has not created its item yet is left alone.
-    A name is asked for once per item and name while this process runs, so a name the
-    store refuses (the relabel job fails, naming it) is not retried until it changes.
+    A name is asked for once per item and name by all instances sharing the identity store
+    (see RelabelRequests), so two instances never both start a relabel job for one rename,
+    and a name the store refuses (the relabel job fails, naming it) is not asked for again
+    until it changes.
     """
 
     def __init__(self, context: JobContext, resource_id: str, callback_id: str, interval_s: float | None = None) -> None:
@@ -57,7 +61,7 @@ class UnknownsWatch:
         self._callback_id = callback_id
         self._interval_s = interval_s if interval_s is not None else context.settings.service.unknowns_watch_interval_s
         self._sightings = Sightings(context.store.path)
-        self._asked: dict[str, str] = {}  # item id -> the name a relabel job was started for
+        self._requests = RelabelRequests(context.store.path)
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
 
@@ -68,10 +72,11 @@ class UnknownsWatch:
         self._scheduler.start()
 
     def stop(self) -> None:
-        """Stop looking (a look in progress finishes first) and close the sightings table."""
+        """Stop looking (a look in progress finishes first) and close the sightings and requests tables."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self._sightings.close()
+        self._requests.close()
 
     def _scheduled(self) -> None:
         try:
@@ -80,7 +85,8 @@ class UnknownsWatch:
             log.warning("watching unknown-face items failed: %s", exc)
 
     def check_once(self) -> WatchReport:
-        """One look: start relabel jobs for named items, suppress fingerprints whose item is gone.
+        """One look: confirm the items of pending fingerprints, start relabel jobs for named items,
+        suppress fingerprints whose item is gone.
 
         Raises VidiCoreError or StoreError when VidiCore or the store cannot be read; then
         nothing is suppressed.
@@ -88,6 +94,8 @@ class UnknownsWatch:
         with self._lock, self._context.client_factory() as client:
             identities = {identity.id: identity for identity in self._context.store.iter_identities()}
             items = self._items_by_fingerprint(client, identities)
+            # An item carrying a fingerprint is VidiCore's confirmation that it was imported.
+            self._context.store.mark_imported(items)
             seen = self._sightings.seen()
             self._sightings.record({fp: found[0].id for fp, found in items.items()
                                     if not identities[fp].suppressed and seen.get(fp) != found[0].id})
@@ -108,12 +116,13 @@ class UnknownsWatch:
                  items: Mapping[str, list[Item]]) -> list[str]:
         """Start a relabel job for each fingerprint whose item's vcs_face_value differs from its name."""
         wanted: dict[str, list[tuple[str, str]]] = {}  # fingerprint -> (item id, name) asking for a new name
+        asked = self._requests.asked()
         for fingerprint, found in items.items():
             identity = identities[fingerprint]
             for item in found:
                 name = (item.field("vcs_face_value") or "").strip()
                 if (identity.suppressed or not name or name == identity.name
-                        or item.field("vcs_face_method") == MERGED_METHOD or self._asked.get(item.id) == name):
+                        or item.field("vcs_face_method") == MERGED_METHOD or asked.get(item.id) == name):
                     continue
                 wanted.setdefault(fingerprint, []).append((item.id, name))
         if not wanted:
@@ -123,9 +132,15 @@ class UnknownsWatch:
         for fingerprint, asks in wanted.items():
             # One name per fingerprint per look: the next look sees the outcome.
             for item_id, name in (ask for ask in asks if ask[0] not in busy):
-                job = client.start_job(RELABEL_JOB_TYPE, {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE},
-                                       callback_id=self._callback_id)
-                self._asked[item_id] = name
+                if not self._requests.claim(item_id, name, self._context.instance):
+                    continue  # another instance asked for this name a moment ago
+                try:
+                    job = client.start_job(RELABEL_JOB_TYPE,
+                                           {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE},
+                                           callback_id=self._callback_id)
+                except VidiplugError:
+                    self._requests.release(item_id, name)  # nobody asked: the next look tries again
+                    raise
                 started.append(job.id)
                 log.info("item %s names %s %r: relabel job %s", item_id, fingerprint, name, job.id)
                 break

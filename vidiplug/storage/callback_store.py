@@ -13,9 +13,10 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from vidiplug.errors import StorageError
+from vidiplug.errors import StorageError, StorageUnavailable
 from vidiplug.logs import redact
 from vidiplug.settings import CallbackSettings
 from vidiplug.storage.location import S3Credentials, S3Location
@@ -24,6 +25,9 @@ from vidiplug.storage.location import S3Credentials, S3Location
 # whitelist costs nothing and keeps "/", "..", control characters and quotes out of keys.
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 S3Client = Any  # botocore builds the client class at run time; no static type to name
+# S3 error codes that say "not now" rather than "never" (besides any HTTP status of 500 and above).
+TRANSIENT_CODES = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
+                             "ServiceUnavailable", "RequestLimitExceeded"})
 
 
 class BundleFile(Protocol):
@@ -56,14 +60,16 @@ class CallbackFile:
 
 def build_s3_client(credentials: S3Credentials | None, *, endpoint_url: str | None = None,
                     region: str = "us-east-1", connect_timeout_s: float = 10.0,
-                    read_timeout_s: float = 60.0) -> S3Client:
-    """A boto3 S3 client (thread-safe) with explicit timeouts and 3 standard-mode attempts.
+                    read_timeout_s: float = 60.0, max_retries: int = 3) -> S3Client:
+    """A boto3 S3 client (thread-safe) with explicit timeouts and botocore's standard-mode retries.
 
     ``credentials`` None uses boto3's default chain. ``endpoint_url``: a non-AWS server
-    (MinIO, moto), addressed path-style. Raises StorageError when boto3 refuses the setup.
+    (MinIO, moto), addressed path-style. ``max_retries``: retries botocore makes itself
+    after a failed call (0 for a caller that retries with its own backoff, as the service
+    does). Raises StorageError when boto3 refuses the setup.
     """
     config = Config(connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
-                    retries={"max_attempts": 3, "mode": "standard"},
+                    retries={"max_attempts": max_retries, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint_url else "auto"})
     keys = {} if credentials is None else {"aws_access_key_id": credentials.access_key_id,
                                            "aws_secret_access_key": credentials.secret_access_key.reveal()}
@@ -77,17 +83,25 @@ def build_s3_client(credentials: S3Credentials | None, *, endpoint_url: str | No
 
 @contextmanager
 def s3_errors(bucket: str, key: str) -> Iterator[None]:
-    """Translate any boto3/botocore exception inside the block to StorageError("bucket/key: code")."""
+    """Translate any boto3/botocore exception inside the block to StorageError("bucket/key: code").
+
+    No connection, a timeout, an HTTP status of 500 or more and throttling codes raise
+    StorageUnavailable (worth retrying); everything else StorageError.
+    """
     try:
         yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        code = str(error.get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "Unknown"))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        code = str(error.get("Code") or status or "Unknown")
         message = redact(str(error.get("Message") or ""))
-        raise StorageError(f"{bucket}/{key}", f"{code} ({message})" if message else code, code=code) from exc
+        transient = code in TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
+        kind = StorageUnavailable if transient else StorageError
+        raise kind(f"{bucket}/{key}", f"{code} ({message})" if message else code, code=code) from exc
     except BotoCoreError as exc:
         code = type(exc).__name__
-        raise StorageError(f"{bucket}/{key}", f"{code}: {redact(str(exc))}", code=code) from exc
+        kind = StorageUnavailable if isinstance(exc, (BotoConnectionError, HTTPClientError)) else StorageError
+        raise kind(f"{bucket}/{key}", f"{code}: {redact(str(exc))}", code=code) from exc
 
 
 class CallbackStore:
@@ -97,17 +111,19 @@ class CallbackStore:
     serves every worker); ``client`` hands in a built one instead, which the store then does
     not close. ``on_uploaded(key)`` is called after each object is written, in upload order
     (a seam for tests and progress logs). ``connect_timeout_s``/``read_timeout_s`` bound
-    every S3 call. Every failure raises StorageError naming the bucket/key and S3 error code.
+    every S3 call; ``max_retries`` as for build_s3_client. Every failure raises StorageError
+    naming the bucket/key and S3 error code (StorageUnavailable when a retry may succeed).
     """
 
     def __init__(self, location: S3Location, *, endpoint_url: str | None = None, region: str = "us-east-1",
                  client: S3Client | None = None, connect_timeout_s: float = 10.0,
-                 read_timeout_s: float = 60.0, on_uploaded: Callable[[str], None] | None = None) -> None:
+                 read_timeout_s: float = 60.0, on_uploaded: Callable[[str], None] | None = None,
+                 max_retries: int = 3) -> None:
         self.location = location
         self._owns_client = client is None
         self._client = client if client is not None else build_s3_client(
             location.credentials, endpoint_url=endpoint_url, region=region,
-            connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s)
+            connect_timeout_s=connect_timeout_s, read_timeout_s=read_timeout_s, max_retries=max_retries)
         self._on_uploaded = on_uploaded
 
     @classmethod
