@@ -124,6 +124,10 @@ class ServiceSettings:
     ``work_dir``: scratch folder for fetched media (None = system temp dir).
     ``media_timeout_s``: seconds without data before a media download is abandoned;
     ``max_media_bytes``: larger media is refused. ``log_level``: one of LOG_LEVELS.
+    ``min_free_bytes``: ``vidiplug check`` fails for a folder the service writes (work_dir,
+    the store's folder, the engine cache) with less free space than this.
+    ``status_bind`` / ``status_port``: address of the HTTP endpoint serving ``/health`` and
+    ``/metrics`` (loopback by default; port 0 = any free port, -1 = no endpoint).
     """
 
     poll_interval_s: float = 5.0
@@ -137,6 +141,9 @@ class ServiceSettings:
     media_timeout_s: float = 60.0
     max_media_bytes: int = 50 * 1024**3
     log_level: str = "INFO"
+    min_free_bytes: int = 1024**3
+    status_bind: str = "127.0.0.1"
+    status_port: int = 9478
 
     def __post_init__(self) -> None:
         for key in ("poll_interval_s", "workers", "unknowns_watch_interval_s", "claim_timeout_s", "media_timeout_s",
@@ -144,6 +151,9 @@ class ServiceSettings:
             _require(getattr(self, key) > 0, key, "must be positive")
         _require(self.autotrain_debounce_s >= 0, "autotrain_debounce_s", "must not be negative")
         _require(self.log_level.upper() in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        _require(self.min_free_bytes >= 0, "min_free_bytes", "must not be negative")
+        _require(-1 <= self.status_port <= 65535, "status_port", "must be a port number, 0 (any free port) or -1 (off)")
+        _require(bool(self.status_bind.strip()), "status_bind", "must be an address such as 127.0.0.1")
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ from support import wait_for
 from vidiplug.settings import Settings, load_settings
 
 TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
+# moto takes any credentials; this one is long enough for the log filter to scrub it, and
+# appears in no path or word the tests look for.
+CALLBACK_SECRET = "moto-Secret-9d2"
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +130,7 @@ class Api:
 
 
 def write_config(path: Path, mock_url: str, s3_endpoint: str, bucket: str, store: Path, *,
-                 resource: str, password: str = "admin", secret: str = "test", extra: str = "") -> Path:
+                 resource: str, password: str = "admin", secret: str = CALLBACK_SECRET, extra: str = "") -> Path:
     """A service config file against the mock and moto; ``extra`` is appended TOML (e.g. a [service] key)."""
     path.write_text(
         f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\n'
@@ -198,3 +201,16 @@ def serve(tmp_path: Path) -> Iterator[Any]:
     finally:
         for served in started:
             served.stop()
+
+
+def job_data(job: dict[str, Any]) -> dict[str, str]:
+    """A JobDocument's data as a dict."""
+    return {entry["key"]: entry["value"] for entry in job.get("data", []) or []}
+
+
+def served_resource(api: Api, bucket: str, served: Served) -> tuple[str, str]:
+    """The vidinet and callback resource ids ``served`` registered (after its "serving" line)."""
+    line = served.wait_line("serving as resource")
+    resource_id = line.split("serving as resource ")[1].split()[0]
+    callback_id = line.split("(callback ")[1].split(",")[0]
+    return resource_id, callback_id

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from faults_b import Api, api, callback_bucket, mock_url, serve, settings_for, write_config  # noqa: F401
+from faults_b import CALLBACK_SECRET, Api, api, callback_bucket, mock_url, serve, settings_for, write_config  # noqa: F401
 from vidiplug.service.registration import Registration, register
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
@@ -105,7 +105,7 @@ def test_serve_processes_started_together_share_one_resource_and_run_its_jobs(
     assert len(ids) == 1, lines
     resource_id = ids.pop()
     assert api.resources("vidinet", f"vidinet://{resource}@vidiplug") == [resource_id]
-    callback_id = api.resources("callback", f"s3://test:test@{callback_bucket}/callbacks/")[0]
+    callback_id = api.resources("callback", f"s3://test:{CALLBACK_SECRET}@{callback_bucket}/callbacks/")[0]
     item = api.import_file(data_dir / "face_recognition/examples/obama.jpg")
     job = api.wait_job(api.analyze(item, resource_id, callback_id))
     assert job["status"] == "FINISHED", job

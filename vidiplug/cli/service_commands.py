@@ -10,12 +10,14 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
+from vidiplug.service.folders import check_folder
 from vidiplug.settings import Settings, load_settings
 
 log = logging.getLogger("vidiplug.cli")
@@ -87,20 +89,36 @@ def _check_engine(settings: Settings) -> str:
 def _check_store(settings: Settings) -> str:
     from vidiplug.identity.store import IdentityStore
     path = settings.store.resolved_path()
+    folder = check_folder(path.parent, "store.path's folder", settings.service.min_free_bytes, may_be_created=True)
     with IdentityStore(path) as store:
         count = len(store.summaries())
-    return f"identity store {path} opens ({count} identities)"
+    return f"identity store {path} opens ({count} identities); {folder}"
+
+
+def _check_work_dir(settings: Settings) -> str:
+    work_dir = settings.service.work_dir
+    path = work_dir if work_dir is not None else Path(tempfile.gettempdir())
+    return check_folder(path, "service.work_dir", settings.service.min_free_bytes)
+
+
+def _check_cache(settings: Settings) -> str:
+    from vidiplug.engine.config import default_cache_dir
+
+    return check_folder(default_cache_dir(), "engine cache", settings.service.min_free_bytes, may_be_created=True)
 
 
 CHECKS: tuple[Check, ...] = (
-    ("vidicore", _check_vidicore), ("callback", _check_callback), ("store", _check_store), ("engine", _check_engine),
+    ("vidicore", _check_vidicore), ("callback", _check_callback), ("work_dir", _check_work_dir),
+    ("store", _check_store), ("cache", _check_cache), ("engine", _check_engine),
 )
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate the configuration, then reach VidiCore, the callback location, the store and the engine.
+    """Validate the configuration, then reach VidiCore, the callback location, the folders, the store and the engine.
 
-    Prints one line per check (``ok`` or ``FAIL`` and the reason); exit code 0 only when all pass.
+    Prints one line per check (``ok`` or ``FAIL`` and the reason); exit code 0 only when all
+    pass. The folders (work_dir, the store's folder, the engine cache) must exist (the cache
+    may be created), be writable and have ``service.min_free_bytes`` free.
     """
     settings = load_config(args.config)  # a ConfigError here is the one-line answer
     secrets = settings.secrets()

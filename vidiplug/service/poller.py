@@ -255,6 +255,9 @@ class JobPoller:
             log.warning("job %s is no longer ours (taken over by another instance?): %s", job.id, exc)
         except VidiCoreError as exc:
             log.warning("job %s: cannot report to VidiCore (left for recovery): %s", job.id, exc)
+        except Exception:
+            # The pool keeps a worker's exception in a future nobody reads: log it here or never.
+            log.exception("job %s: the worker failed outside the job's own error handling", job.id)
         finally:
             with self._lock:
                 self.running.discard(job.id)

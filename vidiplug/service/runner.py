@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,14 @@ from typing import Callable
 
 from vidiplug.callbacks.bundle import build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
-from vidiplug.errors import JobParameterError, VidiplugError
+from vidiplug.errors import ConfigError, JobParameterError, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import ANALYZER_ID
+from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.settings import Settings
@@ -56,10 +56,15 @@ class JobContext:
 
 
 def run_job(context: JobContext, job: Job) -> None:
-    """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed."""
-    workdir = Path(tempfile.mkdtemp(prefix=f"vidiplug-{job.id}-", dir=context.settings.service.work_dir))
+    """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed.
+
+    Set-up is inside the error handling too: a scratch folder that cannot be made fails the
+    job at once, naming ``service.work_dir``, and is logged with its traceback.
+    """
+    workdir: Path | None = None
     with context.client_factory() as client:
         try:
+            workdir = make_job_folder(context.settings.service.work_dir, job.id)
             # Merge and relabel jobs carry an itemId too: dispatch on their type first.
             if is_identity_job(job):
                 _identity(context, client, job)
@@ -70,13 +75,16 @@ def run_job(context: JobContext, job: Job) -> None:
             else:
                 raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
         except VidiplugError as exc:
-            log.warning("job %s failed: %s", job.id, exc)
+            # A ConfigError is the service's own set-up failing, not the job's input: show where.
+            log.log(logging.ERROR if isinstance(exc, ConfigError) else logging.WARNING, "job %s failed: %s", job.id,
+                    exc, exc_info=isinstance(exc, ConfigError))
             client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason=str(exc))
         except Exception:
             log.exception("job %s failed with an internal error", job.id)
             client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason="internal error (see service log)")
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _callback_store(context: JobContext, client: VidiCoreClient, job: Job) -> tuple[CallbackStore, S3Location]:
