@@ -202,7 +202,8 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """The non-empty secret values, for the log filter's explicit list."""
         in_uri = unquote(urlsplit(self.callback.uri.reveal()).password or "")
-        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri)
+        in_url = unquote(urlsplit(self.vidicore.url).password or "")
+        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url)
         return tuple(s for s in found if s)
 
 
