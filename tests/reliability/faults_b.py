@@ -11,8 +11,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import requests
 
 from mock_vidicore.launch import launch_mock
 from support import wait_for
+from vidiplug.service.app import ServiceApp
 from vidiplug.settings import Settings, load_settings
 
 TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
@@ -67,7 +69,7 @@ def settings_for(mock_url: str, s3_endpoint: str, bucket: str, store: Path, **ov
         "vidicore.resource_name": f"vidiplug-{uuid.uuid4().hex[:8]}",
         "callback.uri": f"s3://test:test@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
         "store.path": str(store), "service.poll_interval_s": 0.2, "service.workers": 2,
-        "service.autotrain": False,
+        "service.autotrain": False, "service.status_port": -1,
     }
     values.update({key.replace("__", "."): value for key, value in overrides.items()})
     return load_settings(None, {}, values)
@@ -214,3 +216,51 @@ def served_resource(api: Api, bucket: str, served: Served) -> tuple[str, str]:
     resource_id = line.split("serving as resource ")[1].split()[0]
     callback_id = line.split("(callback ")[1].split(",")[0]
     return resource_id, callback_id
+
+
+class GatedEngine:
+    """An engine that stops at its first detection until ``gate`` opens (a job that runs long);
+    ``entered`` is set once a detection waits. Handed to ServiceApp through its constructor."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self.info = engine.info
+        self.providers = engine.providers
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
+        size: tuple[int, int] | None = self._engine.luma_size(width, height)
+        return size
+
+    def detect(self, image: Any, luma: Any = None) -> Any:
+        self.entered.set()
+        self.gate.wait(timeout=120)
+        return self._engine.detect(image, luma)
+
+    def embed(self, image: Any, found: Any) -> Any:
+        return self._engine.embed(image, found)
+
+
+@pytest.fixture
+def service_app(mock_url: str, s3_endpoint: str, callback_bucket: str, tmp_path: Path,
+                dlib_engine: Any) -> Iterator[Callable[..., ServiceApp]]:
+    """``service_app(engine=None, **overrides)``: a started in-process ServiceApp (stopped after the test)."""
+    started: list[ServiceApp] = []
+
+    def start(engine: Any = None, **overrides: object) -> ServiceApp:
+        settings = settings_for(mock_url, s3_endpoint, callback_bucket, tmp_path / f"store-{len(started)}.sqlite",
+                                **overrides)
+        app = ServiceApp(settings, instance=f"app-{len(started)}", engine=engine or dlib_engine)
+        started.append(app)
+        app.start()
+        return app
+
+    try:
+        yield start
+    finally:
+        for app in reversed(started):
+            gate = getattr(app.engine, "gate", None)
+            if gate is not None:
+                gate.set()
+            app.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +24,7 @@ from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import ANALYZER_ID
 from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
+from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.settings import Settings
 from vidiplug.storage.callback_store import CallbackStore
@@ -45,6 +46,7 @@ class JobContext:
 
     ``callback_id``: our registration's callback resource, for jobs that name none (the
     merge and relabel jobs Vidispine's face UI starts); None before registration.
+    ``metrics``: where job errors, faces and real-time factors are counted.
     """
 
     engine: Engine
@@ -53,13 +55,15 @@ class JobContext:
     client_factory: Callable[[], VidiCoreClient]
     instance: str
     callback_id: str | None = None
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
 
 
-def run_job(context: JobContext, job: Job) -> None:
+def run_job(context: JobContext, job: Job) -> str:
     """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed.
 
-    Set-up is inside the error handling too: a scratch folder that cannot be made fails the
-    job at once, naming ``service.work_dir``, and is logged with its traceback.
+    Returns ``"handed_back"`` or ``"failed"`` (see ServiceMetrics). Set-up is inside the
+    error handling too: a scratch folder that cannot be made fails the job at once, naming
+    ``service.work_dir``, and is logged with its traceback.
     """
     workdir: Path | None = None
     with context.client_factory() as client:
@@ -74,17 +78,21 @@ def run_job(context: JobContext, job: Job) -> None:
                 _train(context, client, job, workdir)
             else:
                 raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
+            return "handed_back"
         except VidiplugError as exc:
+            context.metrics.error("job", exc)
             # A ConfigError is the service's own set-up failing, not the job's input: show where.
             log.log(logging.ERROR if isinstance(exc, ConfigError) else logging.WARNING, "job %s failed: %s", job.id,
                     exc, exc_info=isinstance(exc, ConfigError))
             client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason=str(exc))
-        except Exception:
+        except Exception as exc:
+            context.metrics.error("job", exc)
             log.exception("job %s failed with an internal error", job.id)
             client.set_job_status(job.id, context.instance, "FAILED_TOTAL", reason="internal error (see service log)")
         finally:
             if workdir is not None:
                 shutil.rmtree(workdir, ignore_errors=True)
+    return "failed"
 
 
 def _callback_store(context: JobContext, client: VidiCoreClient, job: Job) -> tuple[CallbackStore, S3Location]:
@@ -129,7 +137,9 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
             client.report_progress(job.id, context.instance, 10 + 80 * min(1.0, time_s / duration_s), description="analysing")
 
     client.report_progress(job.id, context.instance, 10, description="analysing")
+    analysis_started = time.monotonic()
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
+    context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
     previously = [p.fingerprint for p in result.people if not p.known and not p.is_new]
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
