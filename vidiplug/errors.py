@@ -52,11 +52,31 @@ class StoreError(VidiplugError):
     """The identity store is unreadable, locked or holds vectors of another engine."""
 
 
+SHOWN_CHARS = 80
+"""How much of an outside value (a job parameter's name or value) a message shows."""
+
+
+def excerpt(text: str, limit: int = SHOWN_CHARS) -> str:
+    """``repr(text)``, cut to its first ``limit`` characters with the full length said when longer.
+
+    ``excerpt("x" * 10000)`` is ``'xxx…x'… (10000 characters)``: a 10 kB parameter value
+    never lands whole in a failure reason or a log line.
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text)} characters)"
+
+
 class JobParameterError(VidiplugError):
-    """A per-job parameter is unknown or malformed; the message names the parameter."""
+    """A per-job parameter is unknown or malformed; the message names the parameter.
+
+    The message shows at most SHOWN_CHARS characters of the name and of the value (see
+    ``excerpt``); ``name`` and ``value`` keep them whole.
+    """
 
     def __init__(self, name: str, value: str, reason: str) -> None:
-        super().__init__(f"{name}={value!r}: {reason}")
+        shown_name = name if len(name) <= SHOWN_CHARS else excerpt(name)
+        super().__init__(f"{shown_name}={excerpt(value)}: {reason}")
         self.name = name
         self.value = value
         self.reason = reason

@@ -128,6 +128,10 @@ class ServiceSettings:
     write, is retried while the failure is transient (no connection, timeout, 502-504, S3
     5xx or throttling); only an outage longer than this abandons (VidiCore) or fails (S3)
     the job. Pauses start at ``retry_backoff_s`` and double up to ``retry_max_backoff_s``.
+    ``min_free_bytes``: ``vidiplug check`` fails for a folder the service writes (work_dir,
+    the store's folder, the engine cache) with less free space than this.
+    ``status_bind`` / ``status_port``: address of the HTTP endpoint serving ``/health`` and
+    ``/metrics`` (loopback by default; port 0 = any free port, -1 = no endpoint).
     """
 
     poll_interval_s: float = 5.0
@@ -144,6 +148,9 @@ class ServiceSettings:
     retry_window_s: float = 30.0
     retry_backoff_s: float = 0.5
     retry_max_backoff_s: float = 5.0
+    min_free_bytes: int = 1024**3
+    status_bind: str = "127.0.0.1"
+    status_port: int = 9478
 
     def __post_init__(self) -> None:
         for key in ("poll_interval_s", "workers", "unknowns_watch_interval_s", "claim_timeout_s", "media_timeout_s",
@@ -153,6 +160,9 @@ class ServiceSettings:
                  "must not be below retry_backoff_s")
         _require(self.autotrain_debounce_s >= 0, "autotrain_debounce_s", "must not be negative")
         _require(self.log_level.upper() in LOG_LEVELS, "log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+        _require(self.min_free_bytes >= 0, "min_free_bytes", "must not be negative")
+        _require(-1 <= self.status_port <= 65535, "status_port", "must be a port number, 0 (any free port) or -1 (off)")
+        _require(bool(self.status_bind.strip()), "status_bind", "must be an address such as 127.0.0.1")
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,8 @@ class Settings:
     def secrets(self) -> tuple[str, ...]:
         """The non-empty secret values, for the log filter's explicit list."""
         in_uri = unquote(urlsplit(self.callback.uri.reveal()).password or "")
-        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri)
+        in_url = unquote(urlsplit(self.vidicore.url).password or "")
+        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url)
         return tuple(s for s in found if s)
 
 

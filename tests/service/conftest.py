@@ -58,7 +58,7 @@ def service_settings(mock_url: str, s3_endpoint: str, bucket: str, store: Path, 
         "vidicore.resource_name": f"vidiplug-{uuid.uuid4().hex[:8]}",
         "callback.uri": f"s3://test:test@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
         "store.path": str(store), "service.poll_interval_s": 0.2, "service.workers": 2,
-        "service.autotrain": False, "service.autotrain_debounce_s": 0.5,
+        "service.autotrain": False, "service.autotrain_debounce_s": 0.5, "service.status_port": -1,
     }
     values.update({key.replace("__", "."): value for key, value in overrides.items()})
     return load_settings(None, {}, values)

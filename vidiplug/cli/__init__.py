@@ -16,7 +16,7 @@ from platformdirs import user_data_dir
 
 from vidiplug import __version__
 from vidiplug.errors import VidiplugError
-from vidiplug.logs import setup_logging
+from vidiplug.logs import redact, setup_logging
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
 log = logging.getLogger("vidiplug.cli")
@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except VidiplugError as exc:
-        print(f"vidiplug: error: {exc}", file=sys.stderr)
+        # The settings (and so their secrets) may be what failed: the patterns still apply.
+        print(redact(f"vidiplug: error: {exc}"), file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("vidiplug: interrupted", file=sys.stderr)

@@ -129,6 +129,7 @@ def demo_settings(args: argparse.Namespace, vidicore_url: str, s3_endpoint: str,
         "callback.uri": f"s3://demo:demo@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
         "store.path": str(work / "identities.sqlite"), "service.poll_interval_s": 0.3,
         "service.autotrain": False, "service.work_dir": str(work / "jobs"),
+        "service.status_port": 0,  # any free port: a demo never collides with a service on this host
         "engine.name": args.engine, "engine.pack": args.pack, "engine.det_thresh": args.detection_threshold,
         "engine.detect_size_px": args.detect_size,
     }

@@ -10,12 +10,15 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
+from vidiplug.service.folders import check_folder
 from vidiplug.settings import Settings, load_settings
 
 log = logging.getLogger("vidiplug.cli")
@@ -42,14 +45,19 @@ def run_serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         registration = app.start()
-        print(f"vidiplug: serving as resource {registration.resource_id} (callback {registration.callback_id}, "
-              f"instance {app.instance}); stop with Ctrl-C", file=sys.stderr)
+        say(f"vidiplug: serving as resource {registration.resource_id} (callback {registration.callback_id}, "
+            f"instance {app.instance}); stop with Ctrl-C", settings.secrets(), file=sys.stderr)
         app.wait()
     finally:
         app.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def say(line: str, secrets: tuple[str, ...], file: TextIO | None = None) -> None:
+    """Print ``line`` with every credential redacted (see ``vidiplug.logs.redact``): the only way serve and check print."""
+    print(redact(line, secrets), file=file if file is not None else sys.stdout)
 
 
 def _check_vidicore(settings: Settings) -> str:
@@ -87,30 +95,46 @@ def _check_engine(settings: Settings) -> str:
 def _check_store(settings: Settings) -> str:
     from vidiplug.identity.store import IdentityStore
     path = settings.store.resolved_path()
+    folder = check_folder(path.parent, "store.path's folder", settings.service.min_free_bytes, may_be_created=True)
     with IdentityStore(path) as store:
         count = len(store.summaries())
-    return f"identity store {path} opens ({count} identities)"
+    return f"identity store {path} opens ({count} identities); {folder}"
+
+
+def _check_work_dir(settings: Settings) -> str:
+    work_dir = settings.service.work_dir
+    path = work_dir if work_dir is not None else Path(tempfile.gettempdir())
+    return check_folder(path, "service.work_dir", settings.service.min_free_bytes)
+
+
+def _check_cache(settings: Settings) -> str:
+    from vidiplug.engine.config import default_cache_dir
+
+    return check_folder(default_cache_dir(), "engine cache", settings.service.min_free_bytes, may_be_created=True)
 
 
 CHECKS: tuple[Check, ...] = (
-    ("vidicore", _check_vidicore), ("callback", _check_callback), ("store", _check_store), ("engine", _check_engine),
+    ("vidicore", _check_vidicore), ("callback", _check_callback), ("work_dir", _check_work_dir),
+    ("store", _check_store), ("cache", _check_cache), ("engine", _check_engine),
 )
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate the configuration, then reach VidiCore, the callback location, the store and the engine.
+    """Validate the configuration, then reach VidiCore, the callback location, the folders, the store and the engine.
 
-    Prints one line per check (``ok`` or ``FAIL`` and the reason); exit code 0 only when all pass.
+    Prints one line per check (``ok`` or ``FAIL`` and the reason), every one redacted; exit
+    code 0 only when all pass. The folders (work_dir, the store's folder, the engine cache)
+    must exist (the cache may be created), be writable and have ``service.min_free_bytes`` free.
     """
     settings = load_config(args.config)  # a ConfigError here is the one-line answer
     secrets = settings.secrets()
-    print(f"ok    configuration {args.config or '(environment and defaults)'} is valid")
+    say(f"ok    configuration {args.config or '(environment and defaults)'} is valid", secrets)
     failed = 0
     for name, check in CHECKS:
         try:
-            print(f"ok    {check(settings)}")
+            say(f"ok    {check(settings)}", secrets)
         except VidiplugError as exc:
             failed += 1
-            message = redact(str(exc), secrets)
-            print(f"FAIL  {message if message.startswith(name + ':') else f'{name}: {message}'}")
+            message = str(exc)
+            say(f"FAIL  {message if message.startswith(name + ':') else f'{name}: {message}'}", secrets)
     return 0 if failed == 0 else 2

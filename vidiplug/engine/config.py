@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from platformdirs import user_cache_dir
+
 
 @dataclass(frozen=True)
 class EngineSettings:
@@ -28,3 +30,8 @@ class EngineSettings:
     detect_size_px: int = 1280
     dlib_detector: str = "hog"
     providers: tuple[str, ...] = ()
+
+
+def default_cache_dir() -> Path:
+    """Where engines keep what they convert on first use (the dlib ResNet's ONNX graph): the user's cache folder."""
+    return Path(user_cache_dir("vidiplug")) / "onnx"

@@ -16,9 +16,9 @@ from typing import Any, Iterator, Literal, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from platformdirs import user_cache_dir
 
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
+from vidiplug.engine.config import default_cache_dir
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, load_or_convert, pack_chips, store_graph
 from vidiplug.engine.dlib_resnet import CHIP_PX, ResNetProcess
 from vidiplug.engine.models import dlib_weight, dlib_weight_folders
@@ -141,7 +141,7 @@ class DlibEngine:
         fallback: whoever asked for CUDA must learn that they did not get it.
         """
         label = f"{self._files['resnet'].name} (as ONNX)"
-        cache_dir = cache_dir if cache_dir is not None else Path(user_cache_dir("vidiplug")) / "onnx"
+        cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         try:
             model, cached = load_or_convert(self._files["resnet"], version, cache_dir)
         except (EngineError, OSError) as exc:

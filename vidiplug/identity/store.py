@@ -325,6 +325,13 @@ class IdentityStore:
         value = rows[0]["thumbnail"]
         return bytes(value) if value is not None else None
 
+    def count(self) -> int:
+        """How many identities the store holds; one cheap query, so it also proves the store is readable.
+
+        Raises StoreError when the database cannot be read.
+        """
+        return int(self._rows("SELECT count(*) AS n FROM identities")[0]["n"])
+
     def summaries(self) -> list[IdentitySummary]:
         """Every identity with its vector counts, known people first, by name."""
         counts: dict[str, dict[str, int]] = {}

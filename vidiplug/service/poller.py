@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -19,6 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from vidiplug.errors import Conflict, JobAlreadyClaimed, VidiCoreError
 from vidiplug.service.runner import JobContext, run_job
+from vidiplug.service.scheduler_logs import quiet_scheduler_logs
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import Job, JobState
 
@@ -70,9 +72,16 @@ class JobPoller:
         self._orphans: set[str] = set()  # our own claims from before a restart (poll thread only)
         self.running: set[str] = set()
         self.finished: list[str] = []
+        self.last_poll_unix_s: float | None = None  # when a poll last reached VidiCore
+
+    def running_jobs(self) -> list[str]:
+        """The ids of the jobs running now, sorted (a copy, safe to read from any thread)."""
+        with self._lock:
+            return sorted(self.running)
 
     def start(self) -> None:
         """Find our own interrupted jobs, then poll (first poll right away) and send heartbeats."""
+        quiet_scheduler_logs()
         self.recover()
         self._scheduler.add_job(self.poll_once, "interval", seconds=self._interval_s,
                                 next_run_time=datetime.now(timezone.utc), id="poll")
@@ -116,7 +125,10 @@ class JobPoller:
             with self._context.client_factory() as client:
                 started += self._take_over_abandoned(client)
                 started += self._claim_ready(client)
+            self.last_poll_unix_s = time.time()
+            self._context.metrics.poll_succeeded(self.last_poll_unix_s)
         except VidiCoreError as exc:
+            self._context.metrics.error("poll", exc)
             log.warning("polling VidiCore failed: %s", exc)
         return started
 
@@ -136,6 +148,7 @@ class JobPoller:
                 try:
                     sent += self._beat(client, job_id)
                 except VidiCoreError as exc:
+                    self._context.metrics.error("heartbeat", exc)
                     log.warning("heartbeat for job %s failed: %s", job_id, exc)
         return sent
 
@@ -248,14 +261,20 @@ class JobPoller:
         return True
 
     def _run(self, job: Job) -> None:
+        metrics, started, outcome = self._context.metrics, time.monotonic(), "lost"
+        metrics.job_started()
         try:
             log.info("job %s (%s) started", job.id, job.type)
-            run_job(self._context, job)
+            outcome = run_job(self._context, job)
         except Conflict as exc:
             log.warning("job %s is no longer ours (taken over by another instance?): %s", job.id, exc)
         except VidiCoreError as exc:
             log.warning("job %s: cannot report to VidiCore (left for recovery): %s", job.id, exc)
+        except Exception:
+            # The pool keeps a worker's exception in a future nobody reads: log it here or never.
+            log.exception("job %s: the worker failed outside the job's own error handling", job.id)
         finally:
+            metrics.job_ended(job.type, outcome, time.monotonic() - started)
             with self._lock:
                 self.running.discard(job.id)
                 self._beats.pop(job.id, None)

@@ -28,10 +28,17 @@ def register(client: VidiCoreClient, settings: Settings) -> Registration:
     """Create or reuse our vidinet resource and callback resource, then apply the service configuration.
 
     A restart finds the resources it registered before (same url / same callback URI)
-    and reuses them, so job addresses stay valid.
+    and reuses them, so job addresses stay valid. Instances started together converge on
+    one resource per name (the oldest; see ``VidiCoreClient.register_vidinet``); other
+    resources left with our url by older releases are ignored, with a warning.
     """
     name = settings.vidicore.resource_name
-    resource = client.register_vidinet(name=name, url=f"vidinet://{name}@vidiplug", endpoint="vidiplug")
+    url = f"vidinet://{name}@vidiplug"
+    resource = client.register_vidinet(name=name, url=url, endpoint="vidiplug")
+    ignored = sorted(r.id for r in client.list_resources("vidinet") if r.url_or_uri == url and r.id != resource.id)
+    if ignored:
+        log.warning("resources %s also carry %s; using the oldest, %s (jobs addressed to the others are not run)",
+                    ", ".join(ignored), url, resource.id)
     location = S3Location.from_settings(settings.callback)
     callback = client.register_callback(location.uri_with_credentials())
     client.apply_configuration(resource.id, service_declaration(settings.service.training_collection))

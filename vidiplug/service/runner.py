@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
-from vidiplug.errors import Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
+from vidiplug.errors import ConfigError, Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
@@ -24,7 +23,9 @@ from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import ANALYZER_ID
+from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
+from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.service.reporting import JobReporter
 from vidiplug.service.retries import RetryPolicy, with_retries
@@ -48,6 +49,7 @@ class JobContext:
 
     ``callback_id``: our registration's callback resource, for jobs that name none (the
     merge and relabel jobs Vidispine's face UI starts); None before registration.
+    ``metrics``: where job errors, faces and real-time factors are counted.
     """
 
     engine: Engine
@@ -56,14 +58,21 @@ class JobContext:
     client_factory: Callable[[], VidiCoreClient]
     instance: str
     callback_id: str | None = None
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
 
 
-def run_job(context: JobContext, job: Job) -> None:
-    """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed."""
-    workdir = Path(tempfile.mkdtemp(prefix=f"vidiplug-{job.id}-", dir=context.settings.service.work_dir))
+def run_job(context: JobContext, job: Job) -> str:
+    """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed.
+
+    Returns ``"handed_back"`` or ``"failed"`` (see ServiceMetrics). Set-up is inside the
+    error handling too: a scratch folder that cannot be made fails the job at once, naming
+    ``service.work_dir``, and is logged with its traceback.
+    """
+    workdir: Path | None = None
     with context.client_factory() as client:
         report = JobReporter(client, job.id, context.instance, RetryPolicy.from_settings(context.settings.service))
         try:
+            workdir = make_job_folder(context.settings.service.work_dir, job.id)
             # Merge and relabel jobs carry an itemId too: dispatch on their type first.
             if is_identity_job(job):
                 _identity(context, client, job, report)
@@ -73,16 +82,24 @@ def run_job(context: JobContext, job: Job) -> None:
                 _train(context, client, job, workdir, report)
             else:
                 raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
-        except (VidiCoreUnavailable, Conflict):
+            return "handed_back"
+        except (VidiCoreUnavailable, Conflict) as exc:
+            context.metrics.error("job", exc)
             raise  # VidiCore unreachable past the retries, or the job is not ours: nobody to tell
         except VidiplugError as exc:
-            log.warning("job %s failed: %s", job.id, exc)
+            context.metrics.error("job", exc)
+            # A ConfigError is the service's own set-up failing, not the job's input: show where.
+            log.log(logging.ERROR if isinstance(exc, ConfigError) else logging.WARNING, "job %s failed: %s", job.id,
+                    exc, exc_info=isinstance(exc, ConfigError))
             report.status("FAILED_TOTAL", reason=str(exc))
-        except Exception:
+        except Exception as exc:
+            context.metrics.error("job", exc)
             log.exception("job %s failed with an internal error", job.id)
             report.status("FAILED_TOTAL", reason="internal error (see service log)")
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+            if workdir is not None:
+                shutil.rmtree(workdir, ignore_errors=True)
+    return "failed"
 
 
 def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
@@ -143,7 +160,9 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
             report.progress(10 + 80 * min(1.0, time_s / duration_s), description="analysing")
 
     report.progress(10, description="analysing")
+    analysis_started = time.monotonic()
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
+    context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
     previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,

@@ -6,7 +6,11 @@ never shadows the standard library's ``collections``.
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from vidiplug.errors import NotFound
 from vidiplug.vidicore.documents import MetadataTimespans, parse_metadata_list, require, text_of
+from vidiplug.vidicore.ids import oldest
 from vidiplug.vidicore.transport import Transport, segment
 
 
@@ -14,29 +18,41 @@ class CollectionCalls(Transport):
     """``/API/collection/...``."""
 
     def find_collection(self, name: str) -> str | None:
-        """The id of the oldest collection named exactly ``name``, or None.
+        """The id of the oldest (lowest id) collection named exactly ``name``, or None.
 
         VidiCore's text search also matches parts of names and metadata values, so every
         hit is compared with ``name`` character for character.
         """
-        for entry in self._pages("PUT", "collection", "collection", json={"text": name}):
-            if text_of(entry.get("name")) == name:
-                return require(entry, "id", "CollectionListDocument collection")
-        return None
+        exact = [require(entry, "id", "CollectionListDocument collection")
+                 for entry in self._pages("PUT", "collection", "collection", json={"text": name})
+                 if text_of(entry.get("name")) == name]
+        return oldest(exact) if exact else None
 
     def create_collection(self, name: str) -> str:
         """Create a collection named ``name`` (even if one exists; see ``ensure_collection``); its id."""
         doc = self._json("POST", "collection", params=[("name", name)])
         return require(doc, "id", "CollectionDocument")
 
-    def ensure_collection(self, name: str) -> str:
-        """The id of the collection named ``name``, created when there is none.
+    def delete_collection(self, collection_id: str) -> None:
+        """Remove collection ``collection_id`` (its items stay); NotFound if absent."""
+        self._send("DELETE", f"collection/{segment(collection_id)}", accept_text=True)
 
-        Not atomic: two processes ensuring one new name at the same moment can create two;
-        ``find_collection`` then returns the oldest to both from then on.
+    def ensure_collection(self, name: str) -> str:
+        """The id of the oldest collection named ``name``, created when there is none.
+
+        Safe when several processes ensure one new name at once: after creating, it looks
+        again and keeps the oldest; a collection it created that lost is deleted again.
         """
         found = self.find_collection(name)
-        return found if found is not None else self.create_collection(name)
+        if found is not None:
+            return found
+        created = self.create_collection(name)
+        winner = self.find_collection(name)
+        if winner is None or winner == created:
+            return created
+        with suppress(NotFound):  # already gone: nothing left to tidy
+            self.delete_collection(created)
+        return winner
 
     def collection_items(self, collection_id: str) -> list[str]:
         """The ids of the items in collection ``collection_id``, in VidiCore's order (all pages)."""

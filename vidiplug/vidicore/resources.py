@@ -6,11 +6,13 @@ Part of VidiCoreClient; speaks HTTP only through Transport.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from vidiplug.errors import DocumentError
+from vidiplug.errors import DocumentError, NotFound
 from vidiplug.vidicore.documents import JsonObject, Resource, parse_resource, require
+from vidiplug.vidicore.ids import id_order
 from vidiplug.vidicore.transport import Transport, segment
 
 SERVICE_TYPE = "COGNITIVE_SERVICE"
@@ -27,9 +29,10 @@ class ResourceCalls(Transport):
     def find_vidinet_resource(self, name: str, url: str) -> Resource | None:
         """The vidinet resource registered with ``url`` (exact match), or None.
 
-        When several share the url, the one also named ``name`` wins, else the oldest.
+        When several share the url, the oldest (lowest id) also named ``name`` wins, else the
+        oldest: every instance applies this one rule, so all of them pick the same resource.
         """
-        same = [r for r in self.list_resources("vidinet") if r.url_or_uri == url]
+        same = sorted((r for r in self.list_resources("vidinet") if r.url_or_uri == url), key=lambda r: id_order(r.id))
         named = [r for r in same if r.name == name]
         return (named or same)[0] if same else None
 
@@ -39,29 +42,53 @@ class ResourceCalls(Transport):
         ``url`` is the ``vidinet://...`` address that identifies the service (it may carry
         an access key: keep it out of logs); ``endpoint`` and ``name`` are stored with a new
         registration only. An existing resource is reused as it is, whatever its state.
+
+        Safe when several instances register at once: finding and creating are two calls,
+        so after creating, it looks again and takes the oldest resource with ``url`` (see
+        ``find_vidinet_resource``); when that is not the one it just created, it deletes
+        its own. VidiCore numbers resources in creation order, so whoever looks after its
+        own POST sees the first one created, and every instance ends on that one.
         """
         found = self.find_vidinet_resource(name, url)
         if found is not None:
             return found
         body = {"vidinet": {"url": url, "type": SERVICE_TYPE, "endpoint": endpoint, "name": name}}
-        return parse_resource(self._json("POST", "resource/vidinet", json=body))
+        created = parse_resource(self._json("POST", "resource/vidinet", json=body))
+        return self._converge("vidinet", created, self.find_vidinet_resource(name, url))
 
     def find_callback_resource(self, uri: str) -> Resource | None:
-        """The callback resource registered with ``uri``, or None.
+        """The oldest (lowest id) callback resource registered with ``uri``, or None.
 
         URIs are compared whole, credentials included (VidiCore returns them), after
         undoing percent-encoding in the user-info and lower-casing scheme and host: a
         location whose secret changed is a different location.
         """
         wanted = _comparable(uri)
-        return next((r for r in self.list_resources("callback") if _comparable(r.url_or_uri) == wanted), None)
+        same = [r for r in self.list_resources("callback") if _comparable(r.url_or_uri) == wanted]
+        return min(same, key=lambda r: id_order(r.id)) if same else None
 
     def register_callback(self, uri: str) -> Resource:
-        """The callback resource for ``uri`` (``s3://key:secret@bucket/prefix/``), reused or new."""
+        """The callback resource for ``uri`` (``s3://key:secret@bucket/prefix/``), reused or new.
+
+        Converges like ``register_vidinet`` when several instances register at once.
+        """
         found = self.find_callback_resource(uri)
         if found is not None:
             return found
-        return parse_resource(self._json("POST", "resource/callback", json={"callback": {"uri": uri}}))
+        created = parse_resource(self._json("POST", "resource/callback", json={"callback": {"uri": uri}}))
+        return self._converge("callback", created, self.find_callback_resource(uri))
+
+    def delete_resource(self, kind: str, resource_id: str) -> None:
+        """Remove resource ``resource_id`` of ``kind`` (``"vidinet"`` or ``"callback"``); NotFound if absent."""
+        self._send("DELETE", f"resource/{segment(kind)}/{segment(resource_id)}", accept_text=True)
+
+    def _converge(self, kind: str, created: Resource, winner: Resource | None) -> Resource:
+        """``winner`` (the oldest match, looked up after creating ``created``); ``created`` is deleted if it lost."""
+        if winner is None or winner.id == created.id:
+            return created
+        with suppress(NotFound):  # already gone: nothing left to tidy
+            self.delete_resource(kind, created.id)
+        return winner
 
     def precheck_configuration(self, resource_id: str) -> JsonObject:
         """What applying the service configuration would do, changing nothing.
