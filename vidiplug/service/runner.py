@@ -88,9 +88,10 @@ def run_job(context: JobContext, job: Job) -> str:
             raise  # VidiCore unreachable past the retries, or the job is not ours: nobody to tell
         except VidiplugError as exc:
             context.metrics.error("job", exc)
-            # A ConfigError is the service's own set-up failing, not the job's input: show where.
+            # A ConfigError is the service's own set-up failing, not the job's input. Either way
+            # the traceback goes to the log (redacted like every line), the reason to VidiCore.
             log.log(logging.ERROR if isinstance(exc, ConfigError) else logging.WARNING, "job %s failed: %s", job.id,
-                    exc, exc_info=isinstance(exc, ConfigError))
+                    exc, exc_info=True)
             report.status("FAILED_TOTAL", reason=str(exc))
         except Exception as exc:
             context.metrics.error("job", exc)
