@@ -28,7 +28,7 @@ def test_known_person_found_within_one_interval_of_manifest_times(
     main = max(lin.appearances, key=lambda a: a.duration_s)
     assert abs(main.start_s - LIN_START_S) <= interval_s
     assert abs(main.end_s - LIN_END_S) <= interval_s + 0.1
-    assert lin.known and lin.confidence > 0.8
+    assert lin.known and lin.confidence > 0.75  # a clear match: z well past the midpoint
     assert all(p.name != "Alex Lacamoire" for p in result.people)  # only seen in profile, which HOG misses
     assert result.frames_analyzed == pytest.approx(10 / interval_s, abs=1)
 
