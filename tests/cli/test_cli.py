@@ -118,3 +118,28 @@ def test_bundled_sample_clip_shows_one_unknown_face_from_2_to_6_seconds() -> Non
     assert len(people) == 1 and people[0]["known"] is False and people[0]["new"] is True
     appearance = people[0]["appearances"][0]
     assert abs(appearance["start"] - 2.0) <= 1.0 and abs(appearance["end"] - 6.0) <= 1.0
+
+
+def test_faces_flag_adds_the_analysis_record_consistent_with_the_people(
+    hamilton_clip: Path, hamilton_gallery: Path
+) -> None:
+    result = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery), "--faces")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    faces = [face for track in report["tracks"] for face in track["faces"]]
+    assert len(faces) == report["faces_embedded"] > 0
+    people = {p["fingerprint"]: p for p in report["people"]}
+    for track in report["tracks"]:
+        assert all(face["fingerprint"] == track["fingerprint"] for face in track["faces"])
+        if track["fingerprint"] is None:
+            continue
+        person = people[track["fingerprint"]]
+        for face in track["faces"]:
+            # Every reported face lies inside one of its person's appearances, scored no higher than the person.
+            assert any(a["start"] <= face["time"] < a["end"] for a in person["appearances"]), (face, person)
+            assert 0 < face["score"] <= person["confidence"] and face["attributes"] == {}
+    lin = next(p for p in report["people"] if p["name"] == "Lin-Manuel Miranda")
+    assert sum(f["fingerprint"] == lin["fingerprint"] for f in faces) >= 4
+    plain = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery))
+    assert "tracks" not in json.loads(plain.stdout)

@@ -138,3 +138,33 @@ def test_report_text_is_indented_and_keeps_non_ascii(make_person: MakePerson, ma
     assert text.startswith('{\n  "media": {\n    "path"')
     assert '"name": "Zoë 😀"' in text
     assert not text.endswith("\n")
+
+
+def test_faces_adds_every_track_with_its_face_records(make_person: MakePerson, make_result: MakeResult) -> None:
+    import dataclasses
+    from types import MappingProxyType
+
+    from vidiplug.pipeline.results import FaceRecord, TrackRecord
+
+    ann = make_person("Ann", [(1.0, 3.0)], fingerprint="fp-ann")
+    faces = (
+        FaceRecord(1.0, Box(1.04, 2.0, 50.0, 60.0), 1.23456, 0.55556, 7, "fp-ann", 0.87654,
+                   MappingProxyType({"emotion": "neutral"})),
+        FaceRecord(2.0, Box(3.0, 2.0, 52.0, 60.0), 0.9, 0.5, 7, "fp-ann", 0.87654),
+    )
+    tracks = (TrackRecord(7, "fp-ann", faces), TrackRecord(8, None, (FaceRecord(4.0, Box(0, 0, 9, 9), 0.2, 0.1, 8),)))
+    result = dataclasses.replace(make_result([ann]), tracks=tracks)
+
+    assert "tracks" not in build_json_report(result)
+    report = build_json_report(result, faces=True)
+
+    assert [t["id"] for t in report["tracks"]] == [7, 8]
+    first = report["tracks"][0]["faces"][0]
+    assert types_of(first) == {"time": float, "box": list, "detection_score": float, "quality": float,
+                               "fingerprint": str, "score": float, "attributes": dict}
+    assert (first["detection_score"], first["quality"], first["score"]) == (1.2346, 0.5556, 0.8765)
+    assert first["attributes"] == {"emotion": "neutral"}
+    assert report["tracks"][1] == {"id": 8, "fingerprint": None, "faces": [
+        {"time": 4.0, "box": [0.0, 0.0, 9.0, 9.0], "detection_score": 0.2, "quality": 0.1, "fingerprint": None,
+         "score": 0.0, "attributes": {}}]}
+    json.dumps(report)  # serialisable as is

@@ -104,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["json", "xml"], default="json", help="output format (default: json)")
     analyze.add_argument("--out", type=Path, help="write the document here instead of stdout")
     analyze.add_argument("--thumbnails", type=Path, metavar="DIR", help="write each person's face crop to DIR")
+    analyze.add_argument("--faces", action="store_true",
+                         help="JSON: add the analysis record, every track with its per-face records")
 
     enroll = commands.add_parser("enroll", help="add photos of a named person to the identity store",
                                  description="Add photos of a named person to the identity store.")

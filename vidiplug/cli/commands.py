@@ -71,7 +71,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.format == "xml":
         document = render_metadata_xml(result)
     else:
-        document = (render_json_report(result, thumbnails) + "\n").encode("utf-8")
+        document = (render_json_report(result, thumbnails, faces=args.faces) + "\n").encode("utf-8")
     if args.out is not None:
         args.out.write_bytes(document)
     else:

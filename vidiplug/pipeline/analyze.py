@@ -1,7 +1,9 @@
 """analyze_media: a media file + a gallery → who appears when (the CLI's and the service's core).
 
 Decodes only sampled frames, detects in parallel threads, embeds every face, links faces
-into tracks within shots (tracking.py), then verifies and identifies tracks (identify.py).
+into tracks within shots (tracking.py), verifies and identifies tracks (identify.py, no side
+effects), records the decisions (record.py: thumbnails, store writes) and consolidates the
+record into people (people.py).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
 from vidiplug.pipeline.identify import identify_tracks
+from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.heap import release_free_heap
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.prefetch import prefetch
+from vidiplug.pipeline.record import record_decisions
 from vidiplug.pipeline.resolution import frame_pixel_budget, min_source_side_px, to_source_box
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.tracking import FrameSignature, Observation, Tracker, frame_signature, scene_changed
@@ -59,7 +63,8 @@ def analyze_media(
         raise ValueError(f"gallery vectors come from {gallery.info.key}, engine is {engine.info.key}")
     started = time.perf_counter()
     info = probe_media(path)
-    tracker = Tracker(rules_for(engine.info.name))
+    rules = rules_for(engine.info.name)
+    tracker = Tracker(rules)
     stats = DecodeStats()
     counters = {"frames": 0, "embedded": 0}
     previous_signature: list[FrameSignature | None] = [None]
@@ -97,7 +102,13 @@ def analyze_media(
     finally:
         # The frames are gone: give their memory back, so a service rests near its baseline after a big job.
         release_free_heap()
-    people, tracks = identify_tracks(tracker, gallery, params, info.duration_s, store=store, engine_info=engine.info)
+    decisions = identify_tracks(tracker, gallery, params, rules)
+    recorded = record_decisions(decisions, engine.info, store=store, keep_vectors=params.keep_vectors)
+    tracks = track_records(recorded.decisions)
+    people = people_from_records(
+        tracks, identity_facts(recorded.decisions), recorded.thumbnails,
+        interval_s=params.interval_s, duration_s=info.duration_s, max_span_s=params.max_span_s,
+    )
     return AnalysisResult(
         media=info,
         engine=engine.info,
@@ -108,7 +119,7 @@ def analyze_media(
         people=tuple(people),
         analyzed_at=datetime.now(timezone.utc),
         elapsed_s=time.perf_counter() - started,
-        tracks=tuple(tracks),
+        tracks=tracks,
     )
 
 

@@ -1,55 +1,55 @@
-"""Tracks → people: vote per track, assign identities exclusively, group the rest into unknowns.
+"""Tracks → decisions: verify each track, name it by vote, assign names exclusively, group the rest.
 
-New unknown fingerprints are written to the store when one is given.
+Deciding has no side effects: nothing here writes to a store or encodes a picture. The
+decisions are recorded (store writes, thumbnails) by ``pipeline/record.py`` and turned into
+people by ``pipeline/people.py``.
 """
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
-from PIL import Image
 
-from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.assign import assign_exclusive
-from vidiplug.identity.decide import DecisionRules, Match, aggregate, decide, rules_for
+from vidiplug.identity.decide import DecisionRules, Match, aggregate, decide
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
-from vidiplug.identity.store import IdentityStore
 from vidiplug.pipeline.consistency import cross_check
 from vidiplug.pipeline.params import AnalyzeParams
-from vidiplug.pipeline.results import PersonResult, TrackRecord
-from vidiplug.pipeline.spans import Sighting, consolidate
 from vidiplug.pipeline.tracking import Track, Tracker
 
 
-@dataclass(eq=False)
-class _Group:
-    identity: Identity
-    tracks: list[Track]
-    scores: list[float]
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """Who one verified track is.
+
+    ``identity`` is the gallery identity it was matched to, a new unknown fingerprint
+    (``is_new``), or None when it is not reported (a doubtful unknown: no face of it was
+    detected confidently enough). ``confidence`` is the decision's confidence (1.0 for a
+    new fingerprint). A suppressed identity is matched but never reported.
+    """
+
+    track: Track
+    identity: Identity | None
+    confidence: float
     is_new: bool = False
 
+    @property
+    def reported(self) -> bool:
+        """Whether the track is reported as its identity (matched, not suppressed)."""
+        return self.identity is not None and not self.identity.suppressed
 
-def identify_tracks(
-    tracker: Tracker,
-    gallery: Gallery,
-    params: AnalyzeParams,
-    duration_s: float,
-    *,
-    store: IdentityStore | None,
-    engine_info: EngineInfo,
-) -> tuple[list[PersonResult], list[TrackRecord]]:
-    """People found in the tracks, known first, and every track with the fingerprint it was reported as.
+
+def identify_tracks(tracker: Tracker, gallery: Gallery, params: AnalyzeParams, rules: DecisionRules) -> list[Decision]:
+    """One decision per verified track, in track order.
 
     Each track is first verified face by face and split where its faces name different
     people; each piece is then named by its own faces' vote (``decide``), co-visible
-    pieces never share a name, and the rest are grouped into unknown fingerprints.
-    Suppressed fingerprints are matched but dropped.
+    pieces never share a name, names are cross-checked inside the video, and the rest
+    are grouped into unknown fingerprints (new ones get fresh UUIDs; stored unknowns
+    matched from the gallery are reused).
     """
-    rules = rules_for(engine_info.name)
     segments = verified_segments(tracker.tracks, gallery, rules, params.threshold)
     conflicts = co_visible(segments)
     index_of = {t.id: i for i, t in enumerate(segments)}
@@ -63,46 +63,35 @@ def identify_tracks(
         if name is not None:
             scores[i, name] = max(match.confidence, 1e-3)
     chosen = assign_exclusive(scores, pairs, 1e-4)
-    groups: dict[str, _Group] = {}
+    decided: dict[int, Decision] = {}
     unmatched: list[int] = []
     for index, ident in enumerate(chosen):
         if ident is None:
             unmatched.append(index)
-            continue
-        identity = gallery.identities[ident]
-        group = groups.setdefault(identity.id, _Group(identity, [], []))
-        group.tracks.append(segments[index])
-        group.scores.append(matches[index].confidence)
+        else:
+            decided[index] = Decision(segments[index], gallery.identities[ident], matches[index].confidence)
     if params.import_unknowns:
-        stored = [g for g in groups.values() if g.identity.kind is IdentityKind.UNKNOWN]
-        seeds = [[index_of[t.id] for t in g.tracks] for g in stored]
+        first_seen: dict[str, Identity] = {}
+        for index in sorted(decided):
+            identity = decided[index].identity
+            if identity is not None and identity.kind is IdentityKind.UNKNOWN:
+                first_seen.setdefault(identity.id, identity)
+        stored = list(first_seen.values())
+        seeds = [[i for i, d in decided.items() if d.identity is identity] for identity in stored]
         clusters = group_unknowns(segments, seeds, unmatched, pairs, rules)
-        for g, cluster in zip(stored, clusters[: len(stored)]):
-            extra = [segments[i] for i in cluster if segments[i] not in g.tracks]
-            g.tracks.extend(extra)
-            g.scores.extend([min(g.scores)] * len(extra))
+        for identity, seed, cluster in zip(stored, seeds, clusters[: len(stored)]):
+            # A track joining a stored unknown by grouping gets that identity's weakest match.
+            weakest = min(decided[i].confidence for i in seed)
+            for i in cluster:
+                decided.setdefault(i, Decision(segments[i], identity, weakest))
         for cluster in clusters[len(stored):]:
             members = [segments[i] for i in cluster]
             if max(o.det_score for t in members for o in t.observations) < params.unknown_min_detection:
                 continue
             identity = Identity(str(uuid.uuid4()), None, IdentityKind.UNKNOWN)
-            groups[identity.id] = _Group(identity, members, [1.0] * len(members), is_new=True)
-    people = []
-    reported: dict[int, str] = {}
-    for group in groups.values():
-        if group.identity.suppressed:
-            continue
-        reported.update((t.id, group.identity.id) for t in group.tracks)
-        thumbnail = _thumbnail(group.tracks)
-        if store is not None:
-            _persist(store, group, engine_info, params.keep_vectors, thumbnail)
-        people.append(_person(group, params, duration_s, thumbnail))
-    people.sort(key=lambda p: (not p.known, p.name or "", p.appearances[0].start_s if p.appearances else 0))
-    records = [
-        TrackRecord(t.id, reported.get(t.id), tuple(o.time_s for o in t.observations), tuple(o.box for o in t.observations))
-        for t in segments
-    ]
-    return people, records
+            for i in cluster:
+                decided[i] = Decision(segments[i], identity, 1.0, is_new=True)
+    return [decided.get(i, Decision(track, None, 0.0)) for i, track in enumerate(segments)]
 
 
 def verified_segments(tracks: list[Track], gallery: Gallery, rules: DecisionRules, threshold: float) -> list[Track]:
@@ -215,44 +204,3 @@ def group_unknowns(
         fixed[keep] = fixed[keep] or fixed[drop]
         del clusters[drop], fixed[drop]
     return clusters
-
-
-def _person(group: _Group, params: AnalyzeParams, duration_s: float, thumbnail: bytes | None) -> PersonResult:
-    sightings = [
-        Sighting(obs.time_s, score, obs.box)
-        for track, score in zip(group.tracks, group.scores)
-        for obs in track.observations
-    ]
-    appearances = consolidate(sightings, interval_s=params.interval_s, duration_s=duration_s, max_span_s=params.max_span_s)
-    known = group.identity.kind is IdentityKind.KNOWN
-    return PersonResult(
-        fingerprint=group.identity.id,
-        name=group.identity.name if known else None,
-        known=known,
-        confidence=round(max(group.scores), 4),
-        appearances=tuple(appearances),
-        thumbnail_jpeg=thumbnail,
-        is_new=group.is_new,
-    )
-
-
-def _thumbnail(tracks: list[Track]) -> bytes | None:
-    best = max(tracks, key=lambda t: t.best_quality)
-    if best.best_crop is None or best.best_crop.size == 0:
-        return None
-    buffer = io.BytesIO()
-    Image.fromarray(best.best_crop).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def _persist(store: IdentityStore, group: _Group, info: EngineInfo, keep: int, thumbnail: bytes | None) -> None:
-    pairs = sorted(
-        ((o.quality, o.embedding) for t in group.tracks for o in t.observations if o.embedding is not None),
-        key=lambda p: -p[0],
-    )[:keep]
-    vectors = np.stack([e for _, e in pairs]).astype(np.float32)
-    qualities = [q for q, _ in pairs]
-    if group.is_new:
-        store.create_unknown(info, vectors, qualities, thumbnail, identity_id=group.identity.id)
-    elif group.identity.kind is IdentityKind.UNKNOWN:
-        store.add_vectors(group.identity.id, info, vectors, qualities, keep_best=keep)

@@ -1,12 +1,14 @@
-"""Values the analysis produces: appearances per identity, the whole result of one run.
+"""Values the analysis produces: face records in tracks, people with appearances, the whole result of one run.
 
 Pure data; render/ and the CLI turn these into documents.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.media.probe import MediaInfo
@@ -58,18 +60,49 @@ class PersonResult:
 
 
 @dataclass(frozen=True)
+class FaceRecord:
+    """One face in one sampled frame: the unit of the analysis record.
+
+    ``time_s`` is the sampled frame's media time, ``box`` the face in the source picture's
+    pixels, ``det_score`` the detector's score, ``quality`` the face quality used to pick
+    representative faces, ``track_id`` the track it belongs to. ``fingerprint`` and
+    ``score`` are the identity decision: the fingerprint the face's track was reported as
+    (None: not reported) and that decision's confidence (0.0 when none). ``attributes`` is
+    an open, read-only mapping for per-face findings such as emotion or a character.
+    """
+
+    time_s: float
+    box: Box
+    det_score: float
+    quality: float
+    track_id: int
+    fingerprint: str | None = None
+    score: float = 0.0
+    attributes: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class TrackRecord:
     """One face track: the faces that vidiplug followed as one person across sampled frames.
 
     ``fingerprint`` is the identity the track was reported as (a ``PersonResult``'s
     fingerprint), or None when it was not reported (a suppressed fingerprint, or a doubtful
-    unknown). ``times_s`` and ``boxes`` are its sampled faces, in time order.
+    unknown). ``faces`` are its face records, in time order.
     """
 
     id: int
     fingerprint: str | None
-    times_s: tuple[float, ...]
-    boxes: tuple[Box, ...]
+    faces: tuple[FaceRecord, ...]
+
+    @property
+    def times_s(self) -> tuple[float, ...]:
+        """Its faces' sampled times."""
+        return tuple(face.time_s for face in self.faces)
+
+    @property
+    def boxes(self) -> tuple[Box, ...]:
+        """Its faces' boxes."""
+        return tuple(face.box for face in self.faces)
 
 
 @dataclass(frozen=True)
@@ -78,9 +111,9 @@ class AnalysisResult:
 
     ``frames_analyzed`` counts sampled frames run through the detector,
     ``faces_embedded`` the faces that went through the recogniser, ``elapsed_s`` the
-    wall time of the analysis and ``analyzed_at`` when it finished (UTC). ``tracks`` lists
-    every face track and the fingerprint it was reported as (for quality measurement:
-    a track must never hold two people).
+    wall time of the analysis and ``analyzed_at`` when it finished (UTC). ``tracks`` is the
+    analysis record: every face track with its face records and the fingerprint it was
+    reported as; ``people`` are consolidated from it (``pipeline/people.py``).
     """
 
     media: MediaInfo
@@ -93,6 +126,11 @@ class AnalysisResult:
     analyzed_at: datetime
     elapsed_s: float
     tracks: tuple[TrackRecord, ...] = ()
+
+    @property
+    def faces(self) -> tuple[FaceRecord, ...]:
+        """Every face record of the analysis, track by track."""
+        return tuple(face for track in self.tracks for face in track.faces)
 
     @property
     def unknown_count(self) -> int:

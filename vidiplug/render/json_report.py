@@ -10,11 +10,13 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
+from vidiplug.pipeline.results import AnalysisResult, Appearance, FaceRecord, PersonResult, TrackRecord
 from vidiplug.render.timecode import to_iso_utc
 
 
-def build_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | None = None) -> dict[str, Any]:
+def build_json_report(
+    result: AnalysisResult, thumbnails: Mapping[str, str] | None = None, *, faces: bool = False
+) -> dict[str, Any]:
     """The analysis as a JSON-ready dict: what was analysed, with which engine, and who appears when.
 
     Shape (times in seconds rounded to 3 decimals, confidences in 0-1 rounded to 4)::
@@ -30,11 +32,17 @@ def build_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | No
     is ``[x1, y1, x2, y2]`` in pixels of the frame (1 decimal). ``thumbnails`` maps a
     fingerprint to the path of its face crop, written into ``thumbnail`` (null when absent).
     People are ordered known first by name, then unknown by first appearance.
+
+    With ``faces``, ``tracks`` adds the analysis record: every face track, in track order,
+    as ``{"id", "fingerprint", "faces": [{"time", "box", "detection_score", "quality",
+    "fingerprint", "score", "attributes"}]}`` (``fingerprint`` null where the track was not
+    reported; ``score`` the confidence of the decision that named it; ``attributes`` the
+    face's open attribute mapping, e.g. emotion).
     """
     media = result.media
     engine = result.engine
     shown = thumbnails or {}
-    return {
+    report: dict[str, Any] = {
         "media": {
             "path": media.path,
             "duration": _seconds(media.duration_s),
@@ -56,11 +64,16 @@ def build_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | No
         "elapsed": _seconds(result.elapsed_s),
         "people": [_person(person, shown.get(person.fingerprint)) for person in ordered_people(result.people)],
     }
+    if faces:
+        report["tracks"] = [_track(track) for track in result.tracks]
+    return report
 
 
-def render_json_report(result: AnalysisResult, thumbnails: Mapping[str, str] | None = None) -> str:
+def render_json_report(
+    result: AnalysisResult, thumbnails: Mapping[str, str] | None = None, *, faces: bool = False
+) -> str:
     """build_json_report as text: indented by 2, non-ASCII kept as is (no trailing newline)."""
-    return json.dumps(build_json_report(result, thumbnails), indent=2, ensure_ascii=False)
+    return json.dumps(build_json_report(result, thumbnails, faces=faces), indent=2, ensure_ascii=False)
 
 
 def ordered_people(people: Iterable[PersonResult]) -> list[PersonResult]:
@@ -97,6 +110,22 @@ def _appearance(appearance: Appearance) -> dict[str, Any]:
         "end": _seconds(appearance.end_s),
         "confidence": _confidence(appearance.confidence),
         "box": [float(v) for v in appearance.box.as_list()],
+    }
+
+
+def _track(track: TrackRecord) -> dict[str, Any]:
+    return {"id": track.id, "fingerprint": track.fingerprint, "faces": [_face(face) for face in track.faces]}
+
+
+def _face(face: FaceRecord) -> dict[str, Any]:
+    return {
+        "time": _seconds(face.time_s),
+        "box": [float(v) for v in face.box.as_list()],
+        "detection_score": _confidence(face.det_score),
+        "quality": _confidence(face.quality),
+        "fingerprint": face.fingerprint,
+        "score": _confidence(face.score),
+        "attributes": dict(face.attributes),
     }
 
 

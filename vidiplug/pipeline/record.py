@@ -1,0 +1,92 @@
+"""Record an analysis's decisions: thumbnails, and the identity store's writes, in one place.
+
+Identification (identify.py) only decides. This step, run once after it by
+``analyze_media`` (so the same for the CLI and the service), makes each reported
+identity's thumbnail and, given a store, saves new unknown fingerprints and enriches
+matched ones. The store may answer a new fingerprint with another identity (one that
+another instance created for the same person at the same time); the decisions are then
+moved to the identity the store kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from vidiplug.engine.base import EngineInfo
+from vidiplug.identity.gallery import IdentityKind
+from vidiplug.identity.store import IdentityStore
+from vidiplug.pipeline.identify import Decision
+from vidiplug.pipeline.tracking import Track
+
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording produced: the decisions (moved to stored identities where the store
+    said so) and a JPEG thumbnail per reported fingerprint (None when no crop was kept)."""
+
+    decisions: tuple[Decision, ...]
+    thumbnails: dict[str, bytes | None]
+
+
+def record_decisions(
+    decisions: Sequence[Decision], info: EngineInfo, *, store: IdentityStore | None, keep_vectors: int
+) -> Recorded:
+    """Thumbnails for every reported identity; with ``store``, new unknowns created and matched unknowns enriched.
+
+    ``keep_vectors`` caps how many of an unknown's best faces (by quality) are stored.
+    """
+    by_identity: dict[str, list[Decision]] = {}
+    for decision in decisions:
+        if decision.reported and decision.identity is not None:
+            by_identity.setdefault(decision.identity.id, []).append(decision)
+    thumbnails: dict[str, bytes | None] = {}
+    moved: dict[int, Decision] = {}
+    for identity_id, group in by_identity.items():
+        tracks = [d.track for d in group]
+        thumbnail = thumbnail_jpeg(tracks)
+        kept_id = identity_id
+        if store is not None:
+            kept_id = _save(store, group, info, keep_vectors, thumbnail)
+        thumbnails[kept_id] = thumbnail
+        if kept_id != identity_id:
+            for decision in group:
+                assert decision.identity is not None
+                identity = dataclasses.replace(decision.identity, id=kept_id)
+                moved[decision.track.id] = dataclasses.replace(decision, identity=identity, is_new=False)
+    final = tuple(moved.get(d.track.id, d) for d in decisions)
+    return Recorded(final, thumbnails)
+
+
+def thumbnail_jpeg(tracks: Sequence[Track]) -> bytes | None:
+    """The best-quality face crop of ``tracks`` as JPEG bytes, or None when none was kept."""
+    best = max(tracks, key=lambda t: t.best_quality)
+    if best.best_crop is None or best.best_crop.size == 0:
+        return None
+    buffer = io.BytesIO()
+    Image.fromarray(best.best_crop).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return buffer.getvalue()
+
+
+def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: int, thumbnail: bytes | None) -> str:
+    """Write one identity's faces to the store; the id of the identity the store kept."""
+    identity = group[0].identity
+    assert identity is not None
+    if identity.kind is not IdentityKind.UNKNOWN:
+        return identity.id  # known people are trained, not learnt from analyses
+    pairs = sorted(
+        ((o.quality, o.embedding) for d in group for o in d.track.observations), key=lambda p: -p[0]
+    )[:keep]
+    vectors = np.stack([e for _, e in pairs]).astype(np.float32)
+    qualities = [q for q, _ in pairs]
+    if group[0].is_new:
+        return store.create_unknown(info, vectors, qualities, thumbnail, identity_id=identity.id).id
+    store.add_vectors(identity.id, info, vectors, qualities, keep_best=keep)
+    return identity.id
