@@ -14,8 +14,9 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from vidiplug.engine.base import EngineInfo
+from vidiplug.engine.calibration import DecisionRules
 from vidiplug.identity.assign import assign_exclusive
-from vidiplug.identity.decide import DecisionRules, Match, aggregate, decide, rules_for
+from vidiplug.identity.decide import Match, aggregate, decide
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 from vidiplug.identity.store import IdentityStore
 from vidiplug.pipeline.consistency import cross_check
@@ -49,7 +50,7 @@ def identify_tracks(
     pieces never share a name, and the rest are grouped into unknown fingerprints.
     Suppressed fingerprints are matched but dropped.
     """
-    rules = rules_for(engine_info.name)
+    rules = engine_info.rules
     segments = verified_segments(tracker.tracks, gallery, rules, params.threshold)
     conflicts = co_visible(segments)
     index_of = {t.id: i for i, t in enumerate(segments)}
