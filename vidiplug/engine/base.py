@@ -60,7 +60,9 @@ class Box:
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """Identity of the model pair that made a vector, and its calibration; vectors of different infos are never compared.
+    """Identity of the model pair that made a vector, and its calibration.
+
+    Vectors of different infos are never compared.
 
     ``name`` is the engine ("dlib", "insightface"), ``model`` the detector + recogniser
     file names, ``version`` a content hash of the model files, ``dim`` the embedding size.
