@@ -69,7 +69,7 @@ def main() -> int:
     args = parser.parse_args()
     from vidiplug.engine import load_engine
     from vidiplug.engine.config import EngineSettings
-    from vidiplug.identity.decide import decide, rules_for
+    from vidiplug.identity.decide import decide
 
     engine: Any = load_engine(EngineSettings(name=args.engine))
     probes = embed_photos(DATA, labelled_photos(read_labels(DATA)), engine, with_baseline=False)
@@ -79,7 +79,7 @@ def main() -> int:
             unique.setdefault(np.round(probe.enrolled, 5).tobytes(), (probe.photo.person, probe.enrolled))
     people = [person for person, _ in unique.values()]
     vectors = np.stack([vector for _, vector in unique.values()]).astype(np.float32)
-    rules = rules_for(args.engine)
+    rules = engine.info.rules
     every = trials(vectors, people)
     pairs = vectors @ vectors.T
     same = np.array([[a == b for b in people] for a in people])

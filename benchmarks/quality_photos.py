@@ -46,7 +46,8 @@ def embed_photos(data: Path, photos: Sequence[Photo], engine: Any, with_baseline
     """Each photo embedded once: ``face_for_enrolment`` (gallery vectors) and, if asked, the baseline's probe vector."""
     from vidiplug.errors import MediaError
     from vidiplug.media.images import load_image
-    from vidiplug.pipeline.enroll import ImageRejected, face_for_enrolment
+    from vidiplug.errors import ImageRejected
+    from vidiplug.pipeline.enroll import face_for_enrolment
 
     detector = Detector() if with_baseline else None
     probes = []

@@ -2,11 +2,18 @@
 
     VidiplugError                 base
     ├── ConfigError               names the key and the file / environment variable
+    │   └── InvalidSetting        a setting's value is out of range (.key, .reason); also a ValueError
+    ├── ParameterError            names the parameter and the bad value (AnalyzeParams and friends)
+    │   └── JobParameterError     names the cognitive_service_ parameter and the bad value
     ├── MediaError                names the file and the reason (missing, corrupt, unsupported)
+    ├── ImageRejected             a training image holds no usable face; says why
     ├── EngineError               a face engine could not be built or run
     │   └── ModelNotFound         says where it looked and how to install a model
     ├── StoreError                the identity store could not be read or written
-    ├── JobParameterError         names the cognitive_service_ parameter and the bad value
+    ├── TimecodeError             a time code or time base is malformed; quotes the text
+    ├── MetadataError             a MetadataDocument cannot be built or read (analyzer id, hostile XML)
+    ├── CallbackError             a callback bundle cannot be built (missing script, unsafe input)
+    ├── DemoError                 a demo step did not produce what the workflow promises
     ├── VidiCoreError             .method, .path (under /API), .status, short .body; never credentials
     │   ├── VidiCoreUnavailable   no connection, timeout, 502/503/504: safe to retry idempotent calls
     │   ├── NotFound              404: the path names what is missing
@@ -17,6 +24,7 @@
     └── StorageError              names the bucket/key (or redacted URL) and the S3 error code or reason
         └── StorageUnavailable    no connection, timeout, 5xx or throttling: safe to retry idempotent writes
 
+Every exception class vidiplug defines lives here (a test walks the package to check).
 Imports nothing from vidiplug: every room may raise these.
 """
 
@@ -31,6 +39,17 @@ class ConfigError(VidiplugError):
     """A setting is missing or malformed; the message names the key and where it came from."""
 
 
+class InvalidSetting(ConfigError, ValueError):
+    """A setting's value is out of range: ``"key: reason"``. ``load_settings`` turns it into a
+    ConfigError that also says where the value came from; it stays a ValueError for code that
+    builds a settings dataclass directly."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
 class MediaError(VidiplugError):
     """A media file is missing, corrupt or unsupported; the message names the file."""
 
@@ -38,6 +57,10 @@ class MediaError(VidiplugError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class ImageRejected(VidiplugError):
+    """A training image holds no usable face; ``str`` is the reason (no face, several faces, too small)."""
 
 
 class EngineError(VidiplugError):
@@ -50,6 +73,22 @@ class ModelNotFound(EngineError):
 
 class StoreError(VidiplugError):
     """The identity store is unreadable, locked or holds vectors of another engine."""
+
+
+class TimecodeError(VidiplugError):
+    """A time code or time base is malformed; the message quotes the text."""
+
+
+class MetadataError(VidiplugError):
+    """A metadata document cannot be built or read: bad analyzer id, malformed or hostile XML."""
+
+
+class CallbackError(VidiplugError):
+    """A callback bundle cannot be built: a script is missing, or an input cannot be handed over safely."""
+
+
+class DemoError(VidiplugError):
+    """A demo step did not produce what the workflow promises."""
 
 
 SHOWN_CHARS = 80
@@ -67,19 +106,24 @@ def excerpt(text: str, limit: int = SHOWN_CHARS) -> str:
     return f"{text[:limit]!r}… ({len(text)} characters)"
 
 
-class JobParameterError(VidiplugError):
-    """A per-job parameter is unknown or malformed; the message names the parameter.
+class ParameterError(VidiplugError):
+    """A parameter is out of range or malformed: ``"name=value: reason"``, one line.
 
-    The message shows at most SHOWN_CHARS characters of the name and of the value (see
-    ``excerpt``); ``name`` and ``value`` keep them whole.
+    The message shows at most SHOWN_CHARS characters of the name and of a text value (see
+    ``excerpt``); ``name``, ``value`` and ``reason`` keep them whole.
     """
 
-    def __init__(self, name: str, value: str, reason: str) -> None:
+    def __init__(self, name: str, value: object, reason: str) -> None:
         shown_name = name if len(name) <= SHOWN_CHARS else excerpt(name)
-        super().__init__(f"{shown_name}={excerpt(value)}: {reason}")
+        shown_value = excerpt(value) if isinstance(value, str) else repr(value)
+        super().__init__(f"{shown_name}={shown_value}: {reason}")
         self.name = name
         self.value = value
         self.reason = reason
+
+
+class JobParameterError(ParameterError):
+    """A per-job ``cognitive_service_`` parameter is unknown or malformed; the message names it and its text."""
 
 
 class StorageError(VidiplugError):

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from platformdirs import user_data_dir
 
 from vidiplug.engine.config import EngineSettings
-from vidiplug.errors import ConfigError
+from vidiplug.errors import ConfigError, InvalidSetting
 from vidiplug.pipeline.params import AnalyzeParams
 
 ENV_PREFIX = "VIDIPLUG_"
@@ -44,13 +44,9 @@ class Secret:
         return hash(self._value)
 
 
-class _Invalid(ValueError):
-    """``"key: reason"`` for a value out of range; load_settings adds where it came from."""
-
-
 def _require(ok: bool, key: str, reason: str) -> None:
     if not ok:
-        raise _Invalid(f"{key}: {reason}")
+        raise InvalidSetting(key, reason)
 
 
 @dataclass(frozen=True)
@@ -270,10 +266,9 @@ def _build(section: str, entries: dict[str, _Entry]) -> Any:
               for key, (value, origin, from_env) in entries.items()}
     try:
         return replace(SECTIONS[section](), **kwargs)
-    except _Invalid as exc:
-        key, _, reason = str(exc).partition(": ")
-        origin = entries[key][1] if key in entries else "the defaults"
-        raise ConfigError(f"{section}.{key} in {origin}: {reason}") from None
+    except InvalidSetting as exc:
+        origin = entries[exc.key][1] if exc.key in entries else "the defaults"
+        raise ConfigError(f"{section}.{exc.key} in {origin}: {exc.reason}") from None
 
 
 def _coerce(name: str, value: object, hint: Any, origin: str, from_env: bool) -> object:

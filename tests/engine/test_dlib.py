@@ -7,12 +7,12 @@ import pytest
 
 from vidiplug.engine.dlib import DlibEngine
 from vidiplug.errors import EngineError
-from vidiplug.identity.decide import rules_for
+from vidiplug.engine.dlib import RULES as DLIB_RULES
 from vidiplug.media import load_image
 from vidiplug.media.frames import sample_frames
 from vidiplug.pipeline.enroll import face_for_enrolment
 
-FLOOR = rules_for("dlib").floor  # the cosine a named match needs at least
+FLOOR = DLIB_RULES.floor  # the cosine a named match needs at least
 
 
 def _embedding(engine: DlibEngine, path: Path) -> np.ndarray:

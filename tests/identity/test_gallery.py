@@ -3,9 +3,10 @@ from __future__ import annotations
 import numpy as np
 
 from vidiplug.engine.base import EngineInfo, l2_normalise
+from vidiplug.engine.dlib import RULES
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 
-INFO = EngineInfo("dlib", "hog+test", "abc", 8)
+INFO = EngineInfo("dlib", "hog+test", "abc", 8, RULES)
 
 
 def _gallery(rng: np.random.Generator) -> Gallery:

@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidiplug.engine import dlib, insightface
 from vidiplug.engine.base import EngineInfo, l2_normalise
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import IdentityStore
 
-DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4)
-OTHER = EngineInfo("insightface", "det+rec", "v9", 4)
+DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4, dlib.RULES)
+OTHER = EngineInfo("insightface", "det+rec", "v9", 4, insightface.RULES)
 
 
 def _vec(*values: float) -> np.ndarray:

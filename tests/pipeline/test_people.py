@@ -11,13 +11,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import Box, EngineInfo
+from vidiplug.engine.dlib import RULES
 from vidiplug.identity.gallery import Identity, IdentityKind
 from vidiplug.pipeline.identify import Decision
 from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.record import record_decisions
 from vidiplug.pipeline.tracking import Observation, Track
 
-ENGINE = EngineInfo(name="dlib", model="m", version="v", dim=4)
+ENGINE = EngineInfo(name="dlib", model="m", version="v", dim=4, rules=RULES)
 ANN = Identity("ann-id", "Ann", IdentityKind.KNOWN)
 STRANGER = Identity("stranger-id", None, IdentityKind.UNKNOWN)
 HIDDEN = Identity("hidden-id", None, IdentityKind.UNKNOWN, suppressed=True)

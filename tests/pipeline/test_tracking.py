@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from vidiplug.engine.base import Box, EngineInfo, l2_normalise
-from vidiplug.identity.decide import rules_for
+from vidiplug.engine.dlib import RULES
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 from vidiplug.pipeline.identify import verified_segments
 from vidiplug.pipeline.tracking import Observation, Tracker
 
-RULES = rules_for("dlib")
-INFO = EngineInfo("dlib", "test", "0", 4)
+INFO = EngineInfo("dlib", "test", "0", 4, RULES)
 
 
 def _vec(*values: float) -> np.ndarray:

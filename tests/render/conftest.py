@@ -9,13 +9,14 @@ from fractions import Fraction
 import pytest
 
 from vidiplug.engine.base import Box, EngineInfo
+from vidiplug.engine.dlib import RULES
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
 from support import HOSTILE_NAMES
 
 
 ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, 417000, tzinfo=timezone.utc)
-ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128)
+ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128, rules=RULES)
 
 Span = tuple[float, float]
 

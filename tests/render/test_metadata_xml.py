@@ -8,11 +8,10 @@ import pytest
 from lxml import etree
 
 from vidiplug.engine.base import Box
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import MetadataError, VidiplugError
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, PersonResult
 from vidiplug.render.metadata_xml import (
-    DocumentError,
     ParsedBox,
     build_metadata_document,
     parse_metadata_document,
@@ -190,7 +189,7 @@ def test_no_appearances_give_an_empty_document(make_result: MakeResult) -> None:
 
 @pytest.mark.parametrize("analyzer_id", ["", "my analyzer", "x</name>", "1abc", "a_b", "Ünïcode"])
 def test_analyzer_id_must_be_a_plain_word(make_result: MakeResult, analyzer_id: str) -> None:
-    with pytest.raises(DocumentError, match="analyzer id"):
+    with pytest.raises(MetadataError, match="analyzer id"):
         build_metadata_document(make_result([]), analyzer_id=analyzer_id)
 
 
@@ -291,7 +290,7 @@ HOSTILE_DOCUMENTS = {
 
 @pytest.mark.parametrize("data", HOSTILE_DOCUMENTS.values(), ids=HOSTILE_DOCUMENTS.keys())
 def test_documents_with_a_doctype_are_refused(data: bytes) -> None:
-    with pytest.raises(DocumentError, match="DOCTYPE"):
+    with pytest.raises(MetadataError, match="DOCTYPE"):
         parse_metadata_document(data)
 
 
@@ -301,14 +300,14 @@ def test_documents_with_a_doctype_are_refused(data: bytes) -> None:
     ids=["empty", "unclosed", "undefined-entity", "text"],
 )
 def test_malformed_xml_is_a_document_error(data: bytes) -> None:
-    with pytest.raises(DocumentError, match="well-formed"):
+    with pytest.raises(MetadataError, match="well-formed"):
         parse_metadata_document(data)
 
 
 def test_bad_time_code_in_a_document_is_a_document_error() -> None:
     data = b'<MetadataDocument><timespan start="soon" end="1@PAL"/></MetadataDocument>'
 
-    with pytest.raises(DocumentError, match="soon"):
+    with pytest.raises(MetadataError, match="soon"):
         parse_metadata_document(data)
 
 
@@ -317,9 +316,9 @@ def test_face_value_without_a_value_id_is_a_document_error() -> None:
 <group><name>adu_av_analyzedValue</name><field><name>adu_av_value</name><value>Ann</value></field></group>
 </group></timespan></MetadataDocument>"""
 
-    with pytest.raises(DocumentError, match="adu_av_valueId"):
+    with pytest.raises(MetadataError, match="adu_av_valueId"):
         parse_metadata_document(data)
 
 
 def test_document_error_is_a_vidiplug_error() -> None:
-    assert issubclass(DocumentError, VidiplugError)
+    assert issubclass(MetadataError, VidiplugError)

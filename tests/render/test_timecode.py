@@ -6,14 +6,13 @@ from fractions import Fraction
 
 import pytest
 
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import TimecodeError, VidiplugError
 from vidiplug.render.timecode import (
     MILLISECONDS,
     NTSC,
     NTSC30,
     PAL,
     TimeBase,
-    TimecodeError,
     format_timebase,
     parse_timebase,
     parse_timecode,

@@ -22,7 +22,8 @@ from vidiplug.callbacks.bundle import (
     callback_document,
     json_literal,
 )
-from vidiplug.callbacks.scripts import CallbackError, CallbackScript, ScriptName, load_script
+from vidiplug.callbacks.scripts import CallbackScript, ScriptName, load_script
+from vidiplug.errors import CallbackError
 
 __all__ = [
     "ANALYZE_METADATA_FILE",

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from vidiplug.callbacks.metadata_json import face_spans
-from vidiplug.callbacks.scripts import CallbackError, ScriptName, load_script
+from vidiplug.callbacks.scripts import ScriptName, load_script
+from vidiplug.errors import CallbackError
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 
@@ -121,7 +122,7 @@ def build_analyze_bundle(
     confirmed (an earlier hand-back failed or has not run yet): they are imported like new
     ones, and the script skips any that an item carries already. ``storage_id``: the
     VidiCore storage the face crops are imported to (None = VidiCore's default). Raises
-    CallbackError for an unsafe id, fingerprint or base URI, and DocumentError for a
+    CallbackError for an unsafe id, fingerprint or base URI, and MetadataError for a
     malformed ``analyzer_id``.
     """
     job = _safe_id(job_id, "job id")

@@ -22,7 +22,7 @@ def face_spans(result: AnalysisResult, *, analyzer_id: str) -> list[JsonObject]:
     (``{"name", "field": [{"name", "value": [{"value"}]}], "group": [...]}``, empty lists left
     out) and ``fingerprint`` its ``adu_av_valueId``, so a script can leave out the faces of
     one fingerprint without reading the group. Time codes are in the media's frame base
-    (see build_metadata_document). Raises DocumentError for a malformed ``analyzer_id``.
+    (see build_metadata_document). Raises MetadataError for a malformed ``analyzer_id``.
     """
     root = build_metadata_document(result, analyzer_id=analyzer_id)
     spans: list[JsonObject] = []

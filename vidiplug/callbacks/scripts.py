@@ -14,16 +14,12 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import CallbackError
 
 SCRIPTS_PACKAGE = "vidiplug.callback_scripts"
 COMMON_FILE = "common.js"
 # An editable install or a source checkout: <repository>/vidiplug/callbacks/scripts.py.
 REPOSITORY_SCRIPTS = Path(__file__).resolve().parents[2] / "callback_scripts"
-
-
-class CallbackError(VidiplugError):
-    """A callback bundle cannot be built: a script is missing, or an input cannot be handed over safely."""
 
 
 class ScriptName(str, Enum):

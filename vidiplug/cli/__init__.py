@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 from platformdirs import user_data_dir
 
 from vidiplug import __version__
+from vidiplug.engine.registry import AUTO, auto_rule, engine_names
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
 
@@ -64,8 +65,8 @@ def _positive_int(text: str) -> int:
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=["auto", "dlib", "insightface"], default="auto",
-                        help="face engine: insightface when a model pack is installed, else dlib (default: auto)")
+    parser.add_argument("--engine", choices=engine_names(), default=AUTO,
+                        help=f"face engine; {AUTO}: {auto_rule()} (default: {AUTO})")
     parser.add_argument("--models-root", type=Path, default=default_models_root(),
                         help="folder holding insightface model packs (default: $VIDIPLUG_MODELS or the user data dir)")
     parser.add_argument("--pack", default="buffalo_l", help="insightface model pack name (default: buffalo_l)")

@@ -50,13 +50,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     media = resolve_media(args.media)
     info = probe_media(media)  # fail on a bad file before loading any model
-    try:
-        params = AnalyzeParams(
-            interval_s=args.interval, threshold=args.threshold, min_face_px=args.min_face,
-            max_span_s=args.max_span, import_unknowns=not args.no_unknowns, workers=args.workers,
-        )
-    except ValueError as exc:
-        raise VidiplugError(str(exc)) from exc
+    params = AnalyzeParams(  # a ParameterError names the parameter; main() reports it
+        interval_s=args.interval, threshold=args.threshold, min_face_px=args.min_face,
+        max_span_s=args.max_span, import_unknowns=not args.no_unknowns, workers=args.workers,
+    )
     engine = _engine(args)
     store = IdentityStore(args.store) if args.store is not None else None
     try:

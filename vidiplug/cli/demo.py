@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vidiplug.cli.commands import resolve_media
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import DemoError
 from vidiplug.media.probe import IMAGE_SUFFIXES
 from vidiplug.render.timecode import parse_timecode
 from vidiplug.settings import Settings, load_settings
@@ -32,10 +32,6 @@ RENAME_TIMEOUT_S = 60.0
 DEMO_USER = ("admin", "admin")
 SAMPLE_PERSON = "Eileen Collins"  # the astronaut in scikit-image's public-domain NASA portrait
 T = TypeVar("T")
-
-
-class DemoError(VidiplugError):
-    """A demo step did not produce what the workflow promises."""
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,14 @@ Knows numpy only; nothing about media containers, stores or VidiCore.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
+
+from vidiplug.engine.calibration import DecisionRules
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,22 @@ class Box:
 
 @dataclass(frozen=True)
 class EngineInfo:
-    """Identity of the model pair that made a vector; vectors of different infos are never compared.
+    """Identity of the model pair that made a vector, and its calibration.
+
+    Vectors of different infos are never compared.
 
     ``name`` is the engine ("dlib", "insightface"), ``model`` the detector + recogniser
     file names, ``version`` a content hash of the model files, ``dim`` the embedding size.
+    ``rules`` is the engine's calibration of that vector space (how similar is "the same
+    person"): required, so no engine exists without one. It is knowledge about the space,
+    not part of its identity, so two infos compare equal without it.
     """
 
     name: str
     model: str
     version: str
     dim: int
+    rules: DecisionRules = field(compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -90,26 +98,35 @@ class Detection:
 
 
 class Engine(Protocol):
-    """A detector/recogniser pair, versioned together."""
+    """A detector/recogniser pair, versioned together; ``info.rules`` is its calibration."""
 
     info: EngineInfo
     providers: tuple[str, ...]
 
-    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
-        """Faces in an RGB uint8 image of shape (H, W, 3), boxes in that image's pixels.
-
-        ``luma``, optional, is the same picture as grey at ``luma_size(W, H)``: an engine
-        that detects on grey uses it instead of converting ``image`` (a decoder makes it
-        far more cheaply); any other shape is ignored.
-        """
+    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
+        """Faces in an RGB uint8 image of shape (H, W, 3), boxes in that image's pixels."""
         ...
+
+    def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
+        """One L2-normalised row per detection, shape (len(found), info.dim)."""
+        ...
+
+
+@runtime_checkable
+class LumaDetector(Protocol):
+    """Optional capability of an engine that detects on a grey picture (dlib's HOG).
+
+    A decoder makes that picture far more cheaply than converting the RGB frame, so the
+    pipeline asks for it (``isinstance(engine, LumaDetector)``) and hands it over.
+    """
 
     def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
         """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image, or None (colour)."""
         ...
 
-    def embed(self, image: NDArray[np.uint8], found: Sequence[Detection]) -> NDArray[np.float32]:
-        """One L2-normalised row per detection, shape (len(found), info.dim)."""
+    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
+        """Faces in ``image`` as ``Engine.detect``; ``luma``, the same picture as grey at
+        ``luma_size(W, H)``, is used instead of converting ``image`` (any other shape is ignored)."""
         ...
 
 

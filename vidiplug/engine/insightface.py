@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 
 from vidiplug.engine.align import norm_crop, pad_for_detection
 from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
-from vidiplug.engine.models import ModelRole, identify_model, read_pack
+from vidiplug.engine.calibration import DecisionRules
+from vidiplug.engine.config import EngineSettings
+from vidiplug.engine.models import ModelRole, default_models_root, find_pack, identify_model, read_pack
 from vidiplug.engine.session import ORT_ERRORS, build_session
 from vidiplug.errors import EngineError, ModelNotFound
 
@@ -27,6 +29,13 @@ STRIDE_PX = 32  # SCRFD's coarsest feature stride: detector input sides must be 
 CROP_MAX_ASPECT = 1.5  # long/short side above which an image is a frame, not a face crop (16:9 = 1.78)
 # insightface checks model signatures with assert; we report those as EngineError.
 LOAD_ERRORS: tuple[type[BaseException], ...] = (AssertionError, *ORT_ERRORS)
+
+# ArcFace's usual scale: the same person ~0.5, strangers ~0.1 (not yet measured on the
+# shared photos the way dlib's rules were).
+RULES = DecisionRules(
+    floor=0.35, margin=0.05, cohort_mean=0.10, cohort_std=0.08, prior_weight=3.0, cohort_size=10,
+    z_mid=2.5, z_scale=0.8, same_shot=0.2, group=0.45,
+)
 
 
 def _insightface_classes() -> tuple[Any, Any]:
@@ -115,6 +124,7 @@ class InsightFaceEngine:
             model=f"{det_path.name}+{rec_path.name}",
             version=files_digest([det_path, rec_path]),
             dim=self._embedding_dim(),
+            rules=RULES,
         )
         self.providers: tuple[str, ...] = tuple(dict.fromkeys([*det_session.get_providers(), *rec_session.get_providers()]))
         log.info(
@@ -122,15 +132,18 @@ class InsightFaceEngine:
             self.info.model, self.info.version, self.info.dim, ", ".join(self.providers),
         )
 
-    def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
-        """None: SCRFD detects on colour."""
-        return None
+    @classmethod
+    def from_settings(cls, settings: EngineSettings) -> InsightFaceEngine:
+        """The engine on pack ``settings.pack`` under ``settings.models_root`` (None = the user data dir).
 
-    def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
-        """Faces in an RGB uint8 image (H, W, 3): boxes and (5, 2) landmarks in its pixels, best score first.
-
-        ``luma`` is ignored: SCRFD detects on colour.
+        Knobs taken: ``det_thresh``, ``providers``. Raises ModelNotFound, with install
+        instructions, when no usable pack is there.
         """
+        pack_dir = find_pack(default_models_root(settings.models_root), settings.pack)
+        return cls(pack_dir=pack_dir, det_thresh=settings.det_thresh, providers=settings.providers or None)
+
+    def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
+        """Faces in an RGB uint8 image (H, W, 3): boxes and (5, 2) landmarks in its pixels, best score first."""
         rgb = _checked(image)
         height, width = rgb.shape[:2]
         found = self._detect_once(rgb)

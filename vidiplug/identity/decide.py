@@ -15,7 +15,8 @@ things hold at once:
 
 The reported confidence is a logistic curve on the normalised score; its midpoint is the
 operating point chosen on labelled photos of many people (``benchmarks/calibrate.py``
-prints the rates there, and the curve a logistic fit would give). Pure numpy.
+prints the rates there, and the curve a logistic fit would give). Each engine carries its
+own rules (``EngineInfo.rules``, ``vidiplug/engine/calibration.py``). Pure numpy.
 """
 
 from __future__ import annotations
@@ -25,60 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-
-@dataclass(frozen=True)
-class DecisionRules:
-    """One engine's knowledge of its own vector space.
-
-    ``floor``: cosine a named match needs at least. ``margin``: cosine by which the best
-    identity must beat the second best. ``cohort_mean``/``cohort_std``: prior mean and
-    spread of a probe's best impostor similarities, used when the cohort is small, with
-    weight ``prior_weight`` (in identities). ``cohort_size``: how many of the best
-    impostor identities form the cohort. ``z_mid``/``z_scale``: normalised score at
-    confidence 0.5 and the logistic's scale. ``same_shot``: cosine below which two faces in
-    one shot are not continued as one track. ``group``: average-link cosine at which two
-    unrecognised tracks are one person.
-    """
-
-    floor: float
-    margin: float
-    cohort_mean: float
-    cohort_std: float
-    prior_weight: float
-    cohort_size: int
-    z_mid: float
-    z_scale: float
-    same_shot: float
-    group: float
-
-
-# dlib: measured with benchmarks/calibrate.py on the shared labelled single-face photos
-# (97 photos of 26 people of several ethnicities; aliases merged): same-person pairs 1st
-# percentile 0.914, median 0.974; different people median 0.820, 99th percentile 0.894,
-# maximum 0.920. At these rules: top-1 0.968, stranger false accepts 0.021. The midpoint
-# z_mid is the strictest point of the flat stretch (2.5-2.7) where the photos' top-1 and
-# false accepts do not change: the slack is kept against unseen footage, where a name at
-# z 2.5-2.7 (a two-face track on friends.mp4 with a gallery enrolled at another detection
-# size) was wrong. Insightface
-# (ArcFace) values follow that model's usual scale (same person ~0.5, strangers ~0.1).
-RULES: dict[str, DecisionRules] = {
-    "dlib": DecisionRules(
-        floor=0.92, margin=0.01, cohort_mean=0.86, cohort_std=0.03, prior_weight=3.0, cohort_size=10,
-        z_mid=2.7, z_scale=0.8, same_shot=0.86, group=0.95,
-    ),
-    "insightface": DecisionRules(
-        floor=0.35, margin=0.05, cohort_mean=0.10, cohort_std=0.08, prior_weight=3.0, cohort_size=10,
-        z_mid=2.5, z_scale=0.8, same_shot=0.2, group=0.45,
-    ),
-}
-
-
-def rules_for(engine_name: str) -> DecisionRules:
-    """The decision rules of ``engine_name``; raises KeyError naming an engine with none."""
-    try:
-        return RULES[engine_name]
-    except KeyError:
-        raise KeyError(f"no decision rules for engine {engine_name!r}") from None
+from vidiplug.engine.calibration import DecisionRules
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import Detection, Engine
-from vidiplug.identity.decide import rules_for
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
+from vidiplug.pipeline.detection import frame_detector, luma_size_of
 from vidiplug.pipeline.identify import identify_tracks
 from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.heap import release_free_heap
@@ -63,7 +63,7 @@ def analyze_media(
         raise ValueError(f"gallery vectors come from {gallery.info.key}, engine is {engine.info.key}")
     started = time.perf_counter()
     info = probe_media(path)
-    rules = rules_for(engine.info.name)
+    rules = engine.info.rules
     tracker = Tracker(rules)
     stats = DecodeStats()
     counters = {"frames": 0, "embedded": 0}
@@ -95,7 +95,7 @@ def analyze_media(
     # The decoder also scales each frame to the grey picture the detector works on, if it wants one,
     # and scales frames larger than the budget down before they are held (memory bounded by pixels).
     decoded = iter_media_frames(
-        path, info, params.interval_s, stats, luma_size=engine.luma_size, max_pixels=frame_pixel_budget(engine)
+        path, info, params.interval_s, stats, luma_size=luma_size_of(engine), max_pixels=frame_pixel_budget(engine)
     )
     try:
         _detect_in_parallel(decoded, engine, params.workers, handle)
@@ -128,11 +128,12 @@ def _detect_in_parallel(
 ) -> None:
     """Decode ahead on a thread, detect on ``workers`` threads, and ``handle`` each frame in order on this one."""
     frames = prefetch(decoded, depth=workers + 1, name="decode")
+    detect = frame_detector(engine)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="detect") as pool:
         pending: deque[tuple[Frame, Future[list[Detection]]]] = deque()
         try:
             for frame in frames:
-                pending.append((frame, pool.submit(engine.detect, frame.image, frame.luma)))
+                pending.append((frame, pool.submit(detect, frame)))
                 while len(pending) > workers + 1:
                     done_frame, future = pending.popleft()
                     handle(done_frame, future.result())

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from vidiplug.identity.decide import DecisionRules
+from vidiplug.engine.calibration import DecisionRules
 from vidiplug.pipeline.tracking import Track
 
 

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from vidiplug.engine.align import pad_for_detection
 from vidiplug.engine.base import Box, Detection, Engine
-from vidiplug.errors import MediaError
+from vidiplug.errors import ImageRejected, MediaError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind, id_for_name
 from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
@@ -47,10 +47,6 @@ class EnrolOutcome:
     accepted: bool
     reason: str | None = None
     quality: float = 0.0
-
-
-class ImageRejected(Exception):
-    """A training image holds no usable face; ``str`` is the reason."""
 
 
 def face_for_enrolment(

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vidiplug.engine.calibration import DecisionRules
 from vidiplug.identity.assign import assign_exclusive
-from vidiplug.identity.decide import DecisionRules, Match, aggregate, decide
+from vidiplug.identity.decide import Match, aggregate, decide
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 from vidiplug.pipeline.consistency import cross_check
 from vidiplug.pipeline.params import AnalyzeParams

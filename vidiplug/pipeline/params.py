@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vidiplug.errors import ParameterError
+
 
 @dataclass(frozen=True)
 class AnalyzeParams:
@@ -22,6 +24,8 @@ class AnalyzeParams:
     fingerprint needs at least one face detected this confidently (naming a face as a
     known person is evidence enough; creating a new identity from a doubtful detection
     fills the archive with patches and posters).
+
+    Raises ParameterError naming the first parameter out of range.
     """
 
     interval_s: float = 1.0
@@ -36,14 +40,15 @@ class AnalyzeParams:
 
     def __post_init__(self) -> None:
         if not self.interval_s > 0:
-            raise ValueError(f"interval must be positive, got {self.interval_s}")
+            raise ParameterError("interval_s", self.interval_s, "must be positive")
         for name in ("threshold", "detection_threshold", "unknown_min_detection"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+                raise ParameterError(name, value, "must be between 0 and 1")
         if self.min_face_px < 1:
-            raise ValueError(f"min_face_px must be at least 1, got {self.min_face_px}")
+            raise ParameterError("min_face_px", self.min_face_px, "must be at least 1")
         if self.max_span_s < 0:
-            raise ValueError(f"max_span_s must not be negative, got {self.max_span_s}")
-        if self.workers < 1 or self.keep_vectors < 1:
-            raise ValueError("workers and keep_vectors must be at least 1")
+            raise ParameterError("max_span_s", self.max_span_s, "must not be negative")
+        for name in ("workers", "keep_vectors"):
+            if getattr(self, name) < 1:
+                raise ParameterError(name, getattr(self, name), "must be at least 1")

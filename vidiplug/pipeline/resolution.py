@@ -8,6 +8,7 @@ from __future__ import annotations
 from vidiplug.engine.base import Box, Detection, Engine
 from vidiplug.media import UHD_PIXELS, Frame
 from vidiplug.media.pixels import MAX_SOURCE_PIXELS
+from vidiplug.pipeline.detection import luma_size_of
 
 _LARGEST_SIDE_PX = int(MAX_SOURCE_PIXELS**0.5)
 
@@ -16,7 +17,7 @@ def frame_pixel_budget(engine: Engine) -> int:
     """Most pixels a sampled frame is held at during analysis: 4K UHD (8.3 MP), or more for a fine detector.
 
     Detection never looks at more than its detection size: the engine scales any larger
-    picture down to it (``luma_size``: 1280 px on the long side by default for dlib;
+    picture down to it (dlib's ``luma_size``: 1280 px on the long side by default;
     insightface's SCRFD works at 640). Embedding, though, crops faces from the held
     frame, so the frame keeps at least twice the detector's resolution: a face the
     detector can just find (~80 px at detection size for HOG) is then at least 160 px
@@ -25,7 +26,8 @@ def frame_pixel_budget(engine: Engine) -> int:
     ``4 * side**2`` when that exceeds UHD. Media up to 4K is never scaled, so analysis
     of ordinary media is unchanged; a 16000 x 16000 frame is held at 2880 x 2880.
     """
-    detect = engine.luma_size(_LARGEST_SIDE_PX, _LARGEST_SIDE_PX)
+    luma_size = luma_size_of(engine)
+    detect = luma_size(_LARGEST_SIDE_PX, _LARGEST_SIDE_PX) if luma_size is not None else None
     detect_side_px = max(detect) if detect is not None else 0
     return max(UHD_PIXELS, 4 * detect_side_px * detect_side_px)
 

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 
 from vidiplug.engine.base import Box
-from vidiplug.identity.decide import DecisionRules
+from vidiplug.engine.calibration import DecisionRules
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Sequence
 
 from vidiplug.engine.base import Engine
-from vidiplug.errors import MediaError, StoreError
+from vidiplug.errors import ImageRejected, MediaError, StoreError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import load_image
-from vidiplug.pipeline.enroll import ImageRejected, face_for_enrolment
+from vidiplug.pipeline.enroll import face_for_enrolment
 
 
 @dataclass(frozen=True)

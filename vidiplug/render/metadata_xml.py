@@ -14,7 +14,7 @@ from fractions import Fraction
 from lxml import etree
 
 from vidiplug.engine.base import Box
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import MetadataError
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
 from vidiplug.render.timecode import (
@@ -38,10 +38,6 @@ BOX_GROUP = "adu_av_boundingBox"
 _ANALYZER_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
 # Characters XML 1.0 cannot hold: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-class DocumentError(VidiplugError):
-    """A metadata document cannot be built or read: bad analyzer id, malformed or hostile XML."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +109,11 @@ def build_metadata_document(
     Characters XML 1.0 cannot hold (C0 controls other than tab, LF and CR, U+FFFE, U+FFFF)
     are dropped from names; everything else, markup and quotes included, is kept as text.
 
-    Raise ``min_confidence`` (0-1) to leave out weaker appearances. Raises DocumentError
+    Raise ``min_confidence`` (0-1) to leave out weaker appearances. Raises MetadataError
     when ``analyzer_id`` is not a plain word of letters and digits starting with a letter.
     """
     if not _ANALYZER_ID_RE.fullmatch(analyzer_id):
-        raise DocumentError(f"analyzer id {analyzer_id!r}: must be letters and digits, starting with a letter")
+        raise MetadataError(f"analyzer id {analyzer_id!r}: must be letters and digits, starting with a letter")
     base = timebase if timebase is not None else timebase_for_rate(result.media.frame_rate)
     created = to_iso_utc(result.analyzed_at)
     spans: dict[tuple[int, int], list[tuple[PersonResult, Appearance]]] = {}
@@ -157,25 +153,25 @@ def parse_metadata_document(data: bytes) -> list[ParsedSpan]:
     timespans are found anywhere in the tree; groups other than ``adu_face_*`` are
     skipped. The parser resolves no entities, loads no DTD and never touches the network.
 
-    Raises DocumentError for malformed XML, any DOCTYPE (entity tricks are refused, not
+    Raises MetadataError for malformed XML, any DOCTYPE (entity tricks are refused, not
     defused), bad time codes, or a face value without ``adu_av_valueId``/``adu_av_value``.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise DocumentError(f"metadata document is not well-formed XML: {exc}") from exc
+        raise MetadataError(f"metadata document is not well-formed XML: {exc}") from exc
     docinfo = root.getroottree().docinfo
     # libxml2 records every <!DOCTYPE ...>, subset or not, as an internal DTD node.
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise DocumentError("metadata document carries a DOCTYPE; DTDs and entities are refused")
+        raise MetadataError("metadata document carries a DOCTYPE; DTDs and entities are refused")
     parsed: list[ParsedSpan] = []
     for span in root.iter(f"{{{NS}}}timespan", "timespan"):
         start, end = span.get("start", ""), span.get("end", "")
         try:
             start_s, end_s = parse_timecode(start), parse_timecode(end)
         except TimecodeError as exc:
-            raise DocumentError(f"timespan {start!r}-{end!r}: {exc}") from exc
+            raise MetadataError(f"timespan {start!r}-{end!r}: {exc}") from exc
         for group in _children(span, "group"):
             name = _name(group)
             if not name.startswith(GROUP_PREFIX):
@@ -261,7 +257,7 @@ def _parse_value(
     fields = _fields(value)
     for required in ("adu_av_valueId", "adu_av_value"):
         if required not in fields:
-            raise DocumentError(f"timespan {start}-{end}, group {group_name}: no {required} field")
+            raise MetadataError(f"timespan {start}-{end}, group {group_name}: no {required} field")
     box_group = next((g for g in _children(value, "group") if _name(g) == BOX_GROUP), None)
     return ParsedSpan(
         start=start,
@@ -285,11 +281,11 @@ def _parse_box(group: etree._Element, group_name: str) -> ParsedBox:
 
 def _number(fields: dict[str, str], name: str, group_name: str) -> float:
     if name not in fields:
-        raise DocumentError(f"group {group_name}: no {name} field")
+        raise MetadataError(f"group {group_name}: no {name} field")
     try:
         number = float(fields[name])
     except ValueError as exc:
-        raise DocumentError(f"group {group_name}: {name}={fields[name]!r} is not a number") from exc
+        raise MetadataError(f"group {group_name}: {name}={fields[name]!r} is not a number") from exc
     if not math.isfinite(number):
-        raise DocumentError(f"group {group_name}: {name}={fields[name]!r} is not a finite number")
+        raise MetadataError(f"group {group_name}: {name}={fields[name]!r} is not a finite number")
     return number

@@ -11,16 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import TimecodeError
 
 # Longest time code or time base text we read; real ones are under 30 characters.
 _MAX_TEXT = 64
 _TIMEBASE_RE = re.compile(r"([0-9]+)(?::([0-9]+))?")
 _TIMECODE_RE = re.compile(r"(-?[0-9]+)(?:@(.+))?")
-
-
-class TimecodeError(VidiplugError):
-    """A time code or time base is malformed; the message quotes the text."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ ANALYZER_GROUP = GROUP_PREFIX + ANALYZER_ID
 # The group Vidispine's face UI reads; declared too so results of either analyzer fit.
 DEEPVA_GROUP = GROUP_PREFIX + "DeepVAKeyframeAnalyzer"
 THUMBNAIL_TAG = "vcs_face_thumbnail"
+# The job types the service runs. Analyze jobs are ANALYZE (reference §7.2); a collection
+# train job's type is unconfirmed there: TRAINING is what mock_vidicore creates. Merge and
+# relabel are the face service's custom job steps (§11.4).
+ANALYZE_JOB_TYPE = "ANALYZE"
+TRAIN_JOB_TYPE = "TRAINING"
 MERGE_JOB_TYPE = "VCS_TRAINING_MERGE_ITEMS"
 RELABEL_JOB_TYPE = "VCS_TRAINING_RELABEL_ITEM"
 

@@ -47,11 +47,6 @@ class IdentityChange:
     item_fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def is_identity_job(job: Job) -> bool:
-    """True for the merge and relabel job types this module runs."""
-    return job.type in JOB_KEYS
-
-
 def run_identity_job(store: IdentityStore, client: VidiCoreClient, job: Job) -> IdentityChange:
     """Apply ``job`` (relabel or merge) to ``store``; what the timelines must show now.
 

@@ -11,7 +11,8 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
@@ -22,9 +23,11 @@ from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
-from vidiplug.service.declaration import ANALYZER_ID
+from vidiplug.service.declaration import (
+    ANALYZE_JOB_TYPE, ANALYZER_ID, MERGE_JOB_TYPE, RELABEL_JOB_TYPE, TRAIN_JOB_TYPE,
+)
 from vidiplug.service.folders import make_job_folder
-from vidiplug.service.identity_jobs import JOB_KEYS, is_identity_job, run_identity_job
+from vidiplug.service.identity_jobs import JOB_KEYS, run_identity_job
 from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.service.reporting import JobReporter
@@ -41,6 +44,10 @@ TRAIN_SOURCE_PREFIX = "vidicore:"
 PROGRESS_EVERY_S = 2.0
 # Job data naming the job a service-started continuation stands in for (see _continue).
 CONTINUES_KEY = "vidiplugContinues"
+
+
+JobHandler = Callable[["JobContext", VidiCoreClient, Job, Path, JobReporter], None]
+"""Runs one job type: (context, client, job, scratch folder, reporter); raises VidiplugError to fail the job."""
 
 
 @dataclass(frozen=True)
@@ -61,27 +68,26 @@ class JobContext:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
 
 
-def run_job(context: JobContext, job: Job) -> str:
+def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | None = None) -> str:
     """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed.
 
-    Returns ``"handed_back"`` or ``"failed"`` (see ServiceMetrics). Set-up is inside the
-    error handling too: a scratch folder that cannot be made fails the job at once, naming
-    ``service.work_dir``, and is logged with its traceback.
+    The job's type picks its handler from ``handlers`` (default JOB_HANDLERS); a type with
+    none fails the job, naming the type. Returns ``"handed_back"`` or ``"failed"`` (see
+    ServiceMetrics). Set-up is inside the error handling too: a scratch folder that cannot
+    be made fails the job at once, naming ``service.work_dir``, and is logged with its
+    traceback.
     """
+    table = JOB_HANDLERS if handlers is None else handlers
     workdir: Path | None = None
     with context.client_factory() as client:
         report = JobReporter(client, job.id, context.instance, RetryPolicy.from_settings(context.settings.service))
         try:
             workdir = make_job_folder(context.settings.service.work_dir, job.id)
-            # Merge and relabel jobs carry an itemId too: dispatch on their type first.
-            if is_identity_job(job):
-                _identity(context, client, job, report)
-            elif "itemId" in job.data:
-                _analyze(context, client, job, workdir, report)
-            elif "collectionId" in job.data:
-                _train(context, client, job, workdir, report)
-            else:
-                raise JobParameterError("job data", job.type, "has neither itemId nor collectionId")
+            handler = table.get(job.type)
+            if handler is None:
+                known = ", ".join(table)
+                raise JobParameterError("type", job.type, f"is not a job type vidiplug runs (known: {known})")
+            handler(context, client, job, workdir, report)
             return "handed_back"
         except (VidiCoreUnavailable, Conflict) as exc:
             context.metrics.error("job", exc)
@@ -141,8 +147,16 @@ def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, 
     )
 
 
+def _data(job: Job, key: str) -> str:
+    """``job.data[key]``; JobParameterError naming ``key`` when the job lacks it."""
+    value = job.data.get(key)
+    if not value:
+        raise JobParameterError(key, "", f"a {job.type} job needs it in its job data")
+    return value
+
+
 def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
-    item_id = job.data["itemId"]
+    item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
     callbacks, location = _callback_store(context, client, job, report)
     report.progress(5, description="fetching media")
@@ -187,8 +201,11 @@ def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: 
     return [fp for fp in again if fp not in waiting], pending
 
 
-def _identity(context: JobContext, client: VidiCoreClient, job: Job, report: JobReporter) -> None:
-    """Relabel or merge in the store, then hand the timeline rewrite back as a CallbackDocument."""
+def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
+    """Relabel or merge in the store, then hand the timeline rewrite back as a CallbackDocument.
+
+    ``workdir`` is unused (these jobs fetch no media); it is there to fit JobHandler.
+    """
     if not job.data.get("callbackId"):
         _continue(context, client, job, report)
         return
@@ -218,7 +235,7 @@ def _continue(context: JobContext, client: VidiCoreClient, job: Job, report: Job
 
 
 def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
-    collection_id = job.data["collectionId"]
+    collection_id = _data(job, "collectionId")
     params = parse_train_params(job.data, context.settings.analysis)
     callbacks, _ = _callback_store(context, client, job, report)
     report.progress(5, description="reading training material")
@@ -246,3 +263,12 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path,
     rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
     _hand_back(callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected), report)
     log.info("job %s: trained on %d images, %d rejected", job.id, len(accepted), len(rejected))
+
+
+# One entry per job type the service runs: a new job type is a handler and a line here.
+JOB_HANDLERS: Mapping[str, JobHandler] = MappingProxyType({
+    ANALYZE_JOB_TYPE: _analyze,
+    TRAIN_JOB_TYPE: _train,
+    MERGE_JOB_TYPE: _identity,
+    RELABEL_JOB_TYPE: _identity,
+})
