@@ -86,3 +86,18 @@ def test_the_job_types_vidicore_creates_are_in_the_table(registered: ServiceApp,
 
     assert (analyze["type"], train["type"]) == (ANALYZE_JOB_TYPE, TRAIN_JOB_TYPE)
     assert {analyze["type"], train["type"]} <= set(JOB_HANDLERS)
+
+
+def test_a_collection_job_of_an_undocumented_type_is_a_train_job_and_an_item_job_is_not() -> None:
+    # VidiCore's type for a collection's train job is not documented (vidicore-api.md §7.2).
+    from vidiplug.errors import JobParameterError
+    from vidiplug.service.runner import handler_for
+
+    from vidiplug.vidicore.documents import JobState
+
+    collection_job = Job("VX-1", "COLLECTION_TRAIN", JobState.READY, {"collectionId": "VX-9"}, "admin", None)
+    item_job = Job("VX-2", "COLLECTION_TRAIN", JobState.READY, {"itemId": "VX-3"}, "admin", None)
+
+    assert handler_for(collection_job) is JOB_HANDLERS[TRAIN_JOB_TYPE]
+    with pytest.raises(JobParameterError, match="type='COLLECTION_TRAIN'"):
+        handler_for(item_job)
