@@ -87,9 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("media", metavar="MEDIA",
                          help="video or image file, or sample:astronaut / sample:astronaut.mp4 / sample:scenes.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
-    analyze.add_argument("--store", type=Path, nargs="?", const=default_store_path(), default=None,
-                         help="identity store to match against and save new fingerprints to "
-                              "(no value: $VIDIPLUG_STORE or the user data dir)")
+    analyze.add_argument("--store", nargs="?", const=str(default_store_path()), default=None, metavar="PATH_OR_URL",
+                         help="identity store to match against and save new fingerprints to: a SQLite file or "
+                              "a postgresql:// URL (no value: $VIDIPLUG_STORE or the user data dir)")
     _add_engine_options(analyze)
     analyze.add_argument("--interval", type=_positive_float, default=1.0, metavar="S",
                          help="seconds between analysed frames (default: 1.0)")
@@ -109,12 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Add photos of a named person to the identity store.")
     enroll.add_argument("name", help="the person's name")
     enroll.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos showing that person alone")
-    enroll.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    enroll.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL")
     _add_engine_options(enroll)
 
     people = commands.add_parser("people", help="list and manage identities in the store",
                                  description="List identities, or rename, suppress, restore or remove one.")
-    people.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    people.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL")
     people.add_argument("--format", choices=["text", "json"], default="text")
     action = people.add_mutually_exclusive_group()
     action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="name a fingerprint (merges into an existing person)")
