@@ -1,6 +1,7 @@
 """Tracks → people: vote per track, assign identities exclusively, group the rest into unknowns.
 
-New unknown fingerprints are written to the store when one is given.
+New unknown fingerprints are written to the store when one is given (joining one that
+another instance created meanwhile for the same person).
 """
 
 from __future__ import annotations
@@ -89,13 +90,14 @@ def identify_tracks(
             groups[identity.id] = _Group(identity, members, [1.0] * len(members), is_new=True)
     people = []
     reported: dict[int, str] = {}
+    judged = {identity.id for identity in gallery.identities} | set(groups)
     for group in groups.values():
         if group.identity.suppressed:
             continue
-        reported.update((t.id, group.identity.id) for t in group.tracks)
         thumbnail = _thumbnail(group.tracks)
         if store is not None:
-            _persist(store, group, engine_info, params.keep_vectors, thumbnail)
+            _persist(store, group, engine_info, params.keep_vectors, thumbnail, judged, rules.group)
+        reported.update((t.id, group.identity.id) for t in group.tracks)
         people.append(_person(group, params, duration_s, thumbnail))
     people.sort(key=lambda p: (not p.known, p.name or "", p.appearances[0].start_s if p.appearances else 0))
     records = [
@@ -245,7 +247,11 @@ def _thumbnail(tracks: list[Track]) -> bytes | None:
     return buffer.getvalue()
 
 
-def _persist(store: IdentityStore, group: _Group, info: EngineInfo, keep: int, thumbnail: bytes | None) -> None:
+def _persist(store: IdentityStore, group: _Group, info: EngineInfo, keep: int, thumbnail: bytes | None,
+             judged: set[str], join_similarity: float) -> None:
+    """Save the group's best vectors. A new unknown joins the fingerprint another instance made
+    for the same person since our gallery was read (``judged``: identities this analysis
+    already decided on), found and created atomically by the store."""
     pairs = sorted(
         ((o.quality, o.embedding) for t in group.tracks for o in t.observations if o.embedding is not None),
         key=lambda p: -p[0],
@@ -253,6 +259,9 @@ def _persist(store: IdentityStore, group: _Group, info: EngineInfo, keep: int, t
     vectors = np.stack([e for _, e in pairs]).astype(np.float32)
     qualities = [q for q, _ in pairs]
     if group.is_new:
-        store.create_unknown(info, vectors, qualities, thumbnail, identity_id=group.identity.id)
+        stored = store.create_unknown(info, vectors, qualities, thumbnail, identity_id=group.identity.id,
+                                      join_similarity=join_similarity, exclude=judged, keep_best=keep)
+        if stored.id != group.identity.id:
+            group.identity, group.is_new = stored, False
     elif group.identity.kind is IdentityKind.UNKNOWN:
         store.add_vectors(group.identity.id, info, vectors, qualities, keep_best=keep)
