@@ -142,6 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
                                             "location, the identity store and the face engine; one line per check.")
     check.add_argument("--config", type=Path, help=config_help)
 
+    store = commands.add_parser("store", help="manage identity stores",
+                                description="Manage identity stores (SQLite files, PostgreSQL databases).")
+    store_commands = store.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    migrate = store_commands.add_parser(
+        "migrate", help="copy a SQLite store into an empty PostgreSQL store",
+        description="Copy every identity, vector (with its engine, model and version), item sighting, relabel "
+                    "request and service state of SRC into the empty store DST; prints the rows copied per table.")
+    migrate.add_argument("source", metavar="SRC", help="the SQLite store file")
+    migrate.add_argument("target", metavar="DST", help="the store to fill, e.g. postgresql://user:password@host/db")
+
     demo = commands.add_parser("demo", help="run the whole VidiCore workflow on loopback, no network needed",
                                description="Start a mock VidiCore, a local S3 server and the service on loopback, "
                                            "then train, analyze, name and delete faces as an operator would, "
@@ -160,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Redacting from the first line on: a secret in a URL or an error never reaches stderr.
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2), fmt="%(levelname)s %(name)s: %(message)s")
-    from vidiplug.cli import commands, demo, service_commands
+    from vidiplug.cli import commands, demo, service_commands, store_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "analyze": commands.run_analyze,
@@ -170,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": service_commands.run_serve,
         "check": service_commands.run_check,
         "demo": demo.run_demo,
+        "store": store_commands.run_store,
     }
     try:
         return handlers[args.command](args)
