@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 from postgres_server import PostgresServer
 
@@ -14,6 +15,7 @@ from vidiplug.engine.base import EngineInfo, l2_normalise
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import SqliteStore, copy_store, open_store, redact_url
+from vidiplug.identity.store.postgres import PostgresStore
 
 DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4)
 OTHER = EngineInfo("insightface", "det+rec", "v9", 4)
@@ -183,3 +185,17 @@ def test_store_urls_are_shown_without_passwords() -> None:
     assert redact_url("postgresql://u:p%40ss@db:5432/ids?sslmode=require") == "postgresql://u:***@db:5432/ids?sslmode=require"
     assert redact_url("postgresql://db/ids?password=hunter22&x=1") == "postgresql://db/ids?password=***&x=1"
     assert redact_url("/var/lib/vidiplug/ids.sqlite") == "/var/lib/vidiplug/ids.sqlite"
+
+
+def test_vectors_are_pgvector_values_exactly_when_the_server_has_pgvector(postgres_server: PostgresServer) -> None:
+    with postgres_server.database() as url, psycopg.connect(url, autocommit=True) as probe:
+        available = probe.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone() is not None
+        with PostgresStore(url) as store:
+            store.create_unknown(DLIB, _vec(1, 2, 3, 4), [0.5], None)
+            gallery = store.load_gallery(DLIB)
+            column = probe.execute("SELECT udt_name FROM information_schema.columns"
+                                   " WHERE table_name = 'vectors' AND column_name = 'vector'").fetchone()
+
+    assert store.pgvector is available
+    assert column == (("vector",) if available else ("_float4",))
+    assert np.allclose(gallery.vectors, _vec(1, 2, 3, 4))
