@@ -148,3 +148,19 @@ def test_a_schema_1_store_is_migrated_with_its_unknowns_pending(tmp_path: Path) 
     assert pending == {"old-unknown"}
     assert reopened == set()
     assert version == SCHEMA_VERSION == 2
+
+
+def test_training_sources_are_found_moved_and_removed_by_prefix(store_url: str) -> None:
+    with open_store(store_url) as store:
+        ada, bob = store.person("Ada"), store.person("Bob")
+        for source in ("vidicore:VX-1", "vidicore:VX-2", "vidicore_VX-3", "photo%_1.jpg"):
+            store.add_vectors(ada.id, DLIB, _vec(1, 0, 0, 0), [0.9], source=source)
+
+        store.move_source("vidicore:VX-2", bob.id)
+        removed = store.remove_sources("vidicore:", keep={"vidicore:VX-2"})
+
+        assert removed == 1
+        assert (store.has_source(DLIB, "vidicore:VX-1"), store.has_source(OTHER, "vidicore:VX-2")) == (False, False)
+        assert store.source_owner(DLIB, "vidicore:VX-2") == bob.id
+        assert store.source_owner(DLIB, "vidicore_VX-3") == ada.id  # '_' is no wildcard
+        assert store.source_owner(DLIB, "photo%_1.jpg") == ada.id
