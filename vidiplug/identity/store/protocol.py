@@ -178,4 +178,6 @@ class IdentityStore(Protocol):
         """Every row of ``table`` (a key of TABLES), for ``copy_store``."""
 
     def insert_rows(self, table: str, rows: Sequence[Row]) -> int:
-        """Insert rows read by ``table_rows`` (rows already present are skipped); returns how many were new."""
+        """Insert rows read by ``table_rows`` in one transaction; returns how many.
+
+        Rows are not de-duplicated: ``copy_store`` copies only into an empty store."""
