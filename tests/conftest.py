@@ -1,7 +1,8 @@
-"""Shared fixtures: the shared real-data folder, one dlib engine and one moto S3 server per test session."""
+"""Shared fixtures: the shared real-data folder, one dlib engine and one moto S3 server and one PostgreSQL server per test session."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from postgres_server import PostgresServer, find_bindir
 
 from vidiplug.engine.dlib import DlibEngine
 
@@ -71,3 +73,35 @@ def hamilton_gallery(tmp_path: Path, data_dir: Path) -> Path:
         (root / name).mkdir(parents=True)
         (root / name / Path(rel).name).symlink_to(data_dir / rel)
     return root
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server on a free loopback port for the session (data in a temporary folder).
+
+    Without PostgreSQL's binaries the tests that need it are skipped, except in CI
+    (``CI=true``), where that is a failure: ``.ci/run`` installs Debian's ``postgresql``.
+    """
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL server binaries not found (apt-get install postgresql)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must test the PostgreSQL store")
+        pytest.skip(reason)
+    server = PostgresServer(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty identity store's address: a SQLite file, or a fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.sqlite")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    with server.database() as url:
+        yield url

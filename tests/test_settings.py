@@ -151,6 +151,26 @@ def test_secrets_appear_in_no_repr_or_error(tmp_path: Path) -> None:
     assert settings.secrets() == ("vc-s3cr3t", "uri-s3cr3t/x")
 
 
+def test_store_url_names_postgresql_and_its_password_is_a_secret() -> None:
+    environ = {"VIDIPLUG_STORE__URL": "postgresql://vidiplug:db-s3cr3t%21@db.example.com:5432/ids"}
+
+    settings = load_settings(None, environ)
+
+    assert settings.store.is_postgres()
+    assert settings.store.resolved_url() == "postgresql://vidiplug:db-s3cr3t%21@db.example.com:5432/ids"
+    assert "s3cr3t" not in repr(settings)
+    assert settings.secrets() == ("db-s3cr3t!",)
+
+
+def test_store_path_is_still_read_and_excludes_url() -> None:
+    old = load_settings(None, {"VIDIPLUG_STORE__PATH": "/var/lib/vidiplug/ids.sqlite"})
+    with pytest.raises(ConfigError, match="store.url .*either url or path"):
+        load_settings(None, {"VIDIPLUG_STORE__PATH": "/a.sqlite", "VIDIPLUG_STORE__URL": "/b.sqlite"})
+
+    assert old.store.resolved_url() == "/var/lib/vidiplug/ids.sqlite"
+    assert not old.store.is_postgres()
+
+
 def test_secret_compares_by_value_and_shows_stars() -> None:
     assert Secret("a-b-c") == Secret("a-b-c") != Secret("x-y-z")
     assert (repr(Secret("a-b-c")), str(Secret("a-b-c")), f"{Secret('a-b-c')}") == ("'***'", "'***'", "'***'")

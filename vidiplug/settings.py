@@ -96,14 +96,34 @@ class CallbackSettings:
 
 @dataclass(frozen=True)
 class StoreSettings:
-    """Where the identity store lives. ``path``: SQLite file (None = service-identities.sqlite
-    in the user data dir, apart from the CLI's own store)."""
+    """Where the identity store lives. ``url``: a SQLite file path, or ``postgresql://user:password@host:port/db``
+    for a store shared by several service hosts ("" = service-identities.sqlite in the user data
+    dir, apart from the CLI's own store). ``path``: the older name for a SQLite file, still read;
+    give one of the two."""
 
+    url: Secret = Secret("")
     path: Path | None = None
 
+    def __post_init__(self) -> None:
+        _require(not (self.url.reveal() and self.path is not None), "url", "give either url or path, not both")
+
+    def resolved_url(self) -> str:
+        """``url``, else ``path``, else the default file in the user data dir (a path or a postgresql:// URL)."""
+        if self.url.reveal():
+            return self.url.reveal()
+        return str(self.resolved_path())
+
     def resolved_path(self) -> Path:
-        """``path``, or the default file in the user data dir."""
-        return self.path if self.path is not None else Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
+        """The SQLite file: ``path``, ``url`` when it is a path, or the default file (meaningless for PostgreSQL)."""
+        if self.path is not None:
+            return self.path
+        if self.url.reveal() and not self.is_postgres():
+            return Path(self.url.reveal()).expanduser()
+        return Path(user_data_dir("vidiplug")) / "service-identities.sqlite"
+
+    def is_postgres(self) -> bool:
+        """True when the store is a PostgreSQL database."""
+        return self.url.reveal().strip().lower().startswith(("postgresql://", "postgres://"))
 
 
 @dataclass(frozen=True)
@@ -208,7 +228,8 @@ class Settings:
         """The non-empty secret values, for the log filter's explicit list."""
         in_uri = unquote(urlsplit(self.callback.uri.reveal()).password or "")
         in_url = unquote(urlsplit(self.vidicore.url).password or "")
-        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url)
+        in_store = unquote(urlsplit(self.store.url.reveal()).password or "") if self.store.is_postgres() else ""
+        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url, in_store)
         return tuple(s for s in found if s)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from postgres_server import PostgresServer
 
 NS = "http://xml.vidispine.com/schema/vidispine"
 
@@ -17,7 +18,7 @@ def vidiplug(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.parametrize("command", [[], ["analyze"], ["enroll"], ["people"], ["models"]])
+@pytest.mark.parametrize("command", [[], ["analyze"], ["enroll"], ["people"], ["models"], ["store", "migrate"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = vidiplug(*command, "--help")
 
@@ -94,6 +95,27 @@ def test_enroll_people_and_suppress_through_the_store(data_dir: Path, tmp_path: 
     assert [p["name"] for p in listed] == ["Barack Obama"]
     assert sum(listed[0]["vectors"].values()) == 1
     assert suppressed.returncode == 0 and again[0]["suppressed"] is True
+
+
+def test_store_migrate_copies_a_sqlite_store_into_postgresql_and_says_what(
+        data_dir: Path, tmp_path: Path, postgres_server: PostgresServer) -> None:
+    store = tmp_path / "ids.sqlite"
+    vidiplug("enroll", "Barack Obama", str(data_dir / "face_recognition/examples/obama.jpg"), "--store", str(store))
+    with postgres_server.database() as url:
+        with_password = url.replace("vidiplug@", "vidiplug:Sekr3t-pw@")  # trust auth: accepted, never needed
+
+        migrated = vidiplug("store", "migrate", str(store), with_password)
+        listed = json.loads(vidiplug("people", "--store", with_password, "--format", "json").stdout)
+        again = vidiplug("store", "migrate", str(store), with_password)
+
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout.splitlines() == ["identities: 1", "vectors: 1", "vidiplug_item_sightings: 0",
+                                            "vidiplug_relabel_requests: 0", "vidiplug_state: 0"]
+    assert [p["name"] for p in listed] == ["Barack Obama"]
+    assert [space.split("/")[0] for space in listed[0]["vectors"]] == ["dlib"]  # engine/model@version kept
+    assert again.returncode == 2 and "already holds 1 identities" in again.stderr
+    assert all("Sekr3t-pw" not in text for text in (migrated.stdout, migrated.stderr, again.stderr))
+    assert ":***@127.0.0.1" in again.stderr
 
 
 def test_unknown_id_in_people_is_a_clear_error(tmp_path: Path) -> None:

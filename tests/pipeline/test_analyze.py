@@ -7,7 +7,7 @@ import av
 import pytest
 
 from vidiplug.engine.dlib import DlibEngine
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import SqliteStore, open_store
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.enroll import load_folder_gallery
 from vidiplug.pipeline.params import AnalyzeParams
@@ -88,7 +88,7 @@ def test_two_people_joined_into_one_file_give_two_fingerprints(
 def test_unknown_fingerprint_is_reused_on_second_run(dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path) -> None:
     clip = data_dir / "sadtalker/examples/ref_video/WDA_AlexandriaOcasioCortez_000.mp4"
     same_person = data_dir / "video_retalking/examples/face/3.mp4"  # MANIFEST: same person and setting
-    with IdentityStore(tmp_path / "store.sqlite") as store:
+    with SqliteStore(tmp_path / "store.sqlite") as store:
         first = analyze_media(clip, dlib_engine, store.load_gallery(dlib_engine.info), store=store)
         second = analyze_media(same_person, dlib_engine, store.load_gallery(dlib_engine.info), store=store)
         stored = store.summaries()
@@ -99,11 +99,28 @@ def test_unknown_fingerprint_is_reused_on_second_run(dlib_engine: DlibEngine, da
     assert len(stored) == 1 and stored[0].identity.name is None
 
 
+def test_two_instances_that_see_one_new_person_at_once_share_one_fingerprint(
+    dlib_engine: DlibEngine, data_dir: Path, store_url: str
+) -> None:
+    photo = data_dir / "face_recognition/examples/biden.jpg"
+    with open_store(store_url) as one, open_store(store_url) as two:
+        gallery_one, gallery_two = one.load_gallery(dlib_engine.info), two.load_gallery(dlib_engine.info)
+
+        first = analyze_media(photo, dlib_engine, gallery_one, store=one)
+        second = analyze_media(photo, dlib_engine, gallery_two, store=two)  # its gallery predates the first's save
+        stored = one.summaries()
+
+    assert [p.is_new for p in first.people] == [True]
+    assert [p.fingerprint for p in second.people] == [first.people[0].fingerprint]
+    assert not second.people[0].is_new  # so only the first instance imports an unknown item
+    assert len(stored) == 1 and sum(stored[0].vector_counts.values()) == 2
+
+
 def test_suppressed_fingerprint_is_matched_but_not_reported(
     dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path
 ) -> None:
     clip = data_dir / "video_retalking/examples/face/3.mp4"
-    with IdentityStore(tmp_path / "store.sqlite") as store:
+    with SqliteStore(tmp_path / "store.sqlite") as store:
         first = analyze_media(clip, dlib_engine, store.load_gallery(dlib_engine.info), store=store)
         store.set_suppressed(first.people[0].fingerprint)
 

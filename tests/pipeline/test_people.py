@@ -5,7 +5,7 @@ Hand-made tracks and decisions: no engine, no media.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,8 +85,11 @@ class RecordingStore:
         self.added: list[tuple[str, int]] = []
 
     def create_unknown(self, info: EngineInfo, vectors: NDArray[np.float32], qualities: Sequence[float],
-                       thumbnail_jpeg: bytes | None, identity_id: str | None = None) -> Identity:
+                       thumbnail_jpeg: bytes | None, identity_id: str | None = None, *,
+                       join_similarity: float | None = None, exclude: Collection[str] = (),
+                       keep_best: int | None = None) -> Identity:
         self.created.append((identity_id, len(vectors), thumbnail_jpeg))
+        self.excluded = set(exclude)
         return Identity(self.winner or identity_id or "x", None, IdentityKind.UNKNOWN)
 
     def add_vectors(self, identity_id: str, info: EngineInfo, vectors: NDArray[np.float32],
@@ -105,9 +108,11 @@ def test_recording_writes_new_and_matched_unknowns_once_and_never_known_or_hidde
     ]
     store = RecordingStore()
 
-    recorded = record_decisions(decisions, ENGINE, store=store, keep_vectors=3)  # type: ignore[arg-type]
+    recorded = record_decisions(decisions, ENGINE, store=store, keep_vectors=3,  # type: ignore[arg-type]
+                                judged={"ann-id", "new-id", "stranger-id"}, join_similarity=0.95)
 
     assert [(i, n) for i, n, _ in store.created] == [("new-id", 3)]  # best 3 of its 4 faces, one fingerprint
+    assert store.excluded == {"ann-id", "new-id", "stranger-id"}  # never joined to what this analysis judged
     assert store.created[0][2] is not None and store.created[0][2][:2] == b"\xff\xd8"  # a JPEG thumbnail
     assert store.added == [("stranger-id", 1)]
     assert set(recorded.thumbnails) == {"ann-id", "new-id", "stranger-id"}

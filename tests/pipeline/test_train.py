@@ -4,7 +4,7 @@ import shutil
 from pathlib import Path
 
 from vidiplug.engine.dlib import DlibEngine
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import SqliteStore
 from vidiplug.pipeline.train import TrainingImage, train_images
 
 
@@ -17,7 +17,7 @@ def _images(data_dir: Path) -> list[TrainingImage]:
 
 
 def test_training_accepts_single_faces_and_gives_reasons(dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path) -> None:
-    with IdentityStore(tmp_path / "s.sqlite") as store:
+    with SqliteStore(tmp_path / "s.sqlite") as store:
         outcomes = train_images(_images(data_dir), dlib_engine, store, min_quality=0.3)
         gallery = store.load_gallery(dlib_engine.info)
 
@@ -30,7 +30,7 @@ def test_retraining_is_incremental_and_follows_renames_and_removals(
     dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path
 ) -> None:
     images = _images(data_dir)[:2]
-    with IdentityStore(tmp_path / "s.sqlite") as store:
+    with SqliteStore(tmp_path / "s.sqlite") as store:
         train_images(images, dlib_engine, store, min_quality=0.0)
 
         renamed = [TrainingImage("VX-1", "President Obama", images[0].path)]
@@ -45,7 +45,7 @@ def test_retraining_is_incremental_and_follows_renames_and_removals(
 def test_quality_setting_rejects_poor_images(dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path) -> None:
     small = tmp_path / "small.jpg"
     shutil.copy(data_dir / "face_recognition/examples/obama_small.jpg", small)
-    with IdentityStore(tmp_path / "s.sqlite") as store:
+    with SqliteStore(tmp_path / "s.sqlite") as store:
         strict = train_images([TrainingImage("VX-9", "Obama", small)], dlib_engine, store, min_quality=0.99)
 
     assert not strict[0].accepted and "quality" in (strict[0].reason or "")
@@ -57,7 +57,7 @@ def test_a_doubtful_second_detection_does_not_reject_a_clear_portrait(dlib_engin
     from vidiplug.media.samples import sample_path
 
     portrait = sample_path("sample:astronaut", tmp_path / "samples")
-    with IdentityStore(tmp_path / "s.sqlite") as store:
+    with SqliteStore(tmp_path / "s.sqlite") as store:
         outcomes = train_images([TrainingImage("VX-5", "Eileen Collins", portrait)], dlib_engine, store, min_quality=0.3)
         gallery = store.load_gallery(dlib_engine.info)
 

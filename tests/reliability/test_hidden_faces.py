@@ -25,7 +25,7 @@ from faults_a import (  # noqa: F401 - fixtures
 from operator_api import Operator, job_data
 from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.gallery import Identity
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import SqliteStore
 from vidiplug.service.app import ServiceApp
 from vidiplug.service.runner import JobContext, run_job
 from vidiplug.vidicore.client import VidiCoreClient
@@ -39,12 +39,12 @@ class Killed(BaseException):
     """The process died here: like kill -9, nothing after this point runs (no `except Exception` catches it)."""
 
 
-class DiesAfterStoreWrite(IdentityStore):
+class DiesAfterStoreWrite(SqliteStore):
     """An identity store whose process is killed right after it saved a new unknown fingerprint."""
 
     def create_unknown(self, info: EngineInfo, vectors: NDArray[np.float32], qualities: Any,
-                       thumbnail_jpeg: bytes | None, identity_id: str | None = None) -> Identity:
-        created = super().create_unknown(info, vectors, qualities, thumbnail_jpeg, identity_id=identity_id)
+                       thumbnail_jpeg: bytes | None, identity_id: str | None = None, **join: Any) -> Identity:
+        created = super().create_unknown(info, vectors, qualities, thumbnail_jpeg, identity_id=identity_id, **join)
         raise Killed(f"killed after storing {created.id}")
 
 

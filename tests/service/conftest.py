@@ -61,6 +61,8 @@ def service_settings(mock_url: str, s3_endpoint: str, bucket: str, store: Path, 
         "service.autotrain": False, "service.autotrain_debounce_s": 0.5, "service.status_port": -1,
     }
     values.update({key.replace("__", "."): value for key, value in overrides.items()})
+    if values.get("store.url"):
+        del values["store.path"]  # a store URL replaces the per-service SQLite file
     return load_settings(None, {}, values)
 
 

@@ -9,11 +9,12 @@ service's own protocol calls.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,20 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from operator_api import Operator, field_values, job_data, wait_for
 
+from vidiplug.identity.store import IdentityStore, open_store
 from vidiplug.service.app import ServiceApp
 from vidiplug.service.autotrain import (
     AUTOTRAIN_KEY,
     REASON_KEY,
     SCHEDULER_JOB_ID,
+    STATE_KEY,
     AutoTrainer,
     Material,
     describe_changes,
-    state_path,
+    legacy_state_path,
 )
 from vidiplug.service.registration import Registration
+from vidiplug.settings import StoreSettings
 from vidiplug.vidicore.client import VidiCoreClient
 
 OBAMA = "face_recognition/examples/obama.jpg"
@@ -69,9 +73,27 @@ def registration(app: ServiceApp) -> Registration:
     return app.registration
 
 
+_OPENED: list[IdentityStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    """Close the store connections trainer_for opened (a trainer may outlive its stopped service)."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
+def app_store(app: ServiceApp) -> IdentityStore:
+    """A new connection to ``app``'s identity store, closed after the test."""
+    store = open_store(app.settings.store.resolved_url())
+    _OPENED.append(store)
+    return store
+
+
 def trainer_for(app: ServiceApp, clock: Callable[[], float],
                 client_factory: Callable[[], VidiCoreClient] | None = None) -> AutoTrainer:
-    return AutoTrainer(client_factory or app.client, registration(app), app.settings, clock=clock)
+    return AutoTrainer(client_factory or app.client, registration(app), app.settings, app_store(app), clock=clock)
 
 
 def train_jobs(operator: Operator, reg: Registration) -> list[dict[str, Any]]:
@@ -291,8 +313,33 @@ def test_a_restarted_trainer_does_not_retrain_what_was_trained(
     tick_past_debounce(again, clock)
 
     assert len(train_jobs(operator, reg)) == 1
-    saved = json.loads(state_path(service.settings).read_text(encoding="utf-8"))
+    saved = json.loads(app_store(service).load_state(STATE_KEY) or "null")
     assert list(saved["collections"][reg.training_collection_id]) == [obama]
+
+
+def test_a_state_file_left_beside_the_store_is_moved_into_it_once(
+        service: ServiceApp, operator: Operator, data_dir: Path, clock: FakeClock, tmp_path: Path) -> None:
+    reg = registration(service)
+    service.stop()
+    trainer = trainer_for(service, clock)
+    obama = upload(operator, data_dir, reg, OBAMA, "Barack Obama")
+    tick_past_debounce(trainer, clock)
+    (job,) = train_jobs(operator, reg)
+    end_job(service, job["jobId"], "FINISHED")
+    trainer.tick()
+    older = dataclasses.replace(service.settings, store=StoreSettings(path=tmp_path / "older.sqlite"))
+    legacy = legacy_state_path(older)
+    assert legacy is not None
+    legacy.write_text(app_store(service).load_state(STATE_KEY) or "", encoding="utf-8")
+
+    with open_store(older.store.resolved_url()) as store:
+        again = AutoTrainer(service.client, reg, older, store, clock=clock)
+        tick_past_debounce(again, clock)
+        moved = json.loads(store.load_state(STATE_KEY) or "null")
+
+    assert len(train_jobs(operator, reg)) == 1
+    assert not legacy.exists()
+    assert list(moved["collections"][reg.training_collection_id]) == [obama]
 
 
 def test_a_change_made_while_stopped_is_trained_after_restart(
@@ -346,7 +393,7 @@ def test_the_scheduled_trainer_trains_uploads_by_itself_until_stopped(
     reg = registration(app)
     scheduler = BackgroundScheduler()
     scheduler.start()
-    trainer = AutoTrainer(app.client, reg, app.settings)
+    trainer = AutoTrainer(app.client, reg, app.settings, app_store(app))
     try:
         trainer.start(scheduler)
         items = [operator.import_file(data_dir / photo, ("vcs_face_isTrainingMaterial", "true"),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from operator_api import Operator
+from postgres_server import PostgresServer
 from support import wait_for
 
 SECRET = "s3cr3t-Pa55word"
@@ -57,6 +58,26 @@ def test_check_names_each_problem_on_one_line_and_hides_secrets(tmp_path: Path, 
     assert "401" in failures[0] or "nauthori" in failures[0]
     assert "no-such-bucket-here" in failures[1]
     assert SECRET not in done.stdout + done.stderr
+
+
+def test_check_opens_a_postgresql_store_and_never_shows_its_password(
+        tmp_path: Path, mock_url: str, s3_endpoint: str, callback_bucket: str, postgres_server: PostgresServer) -> None:
+    config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket, tmp_path / "s.sqlite")
+    with postgres_server.database() as url:
+        reachable = url.replace("vidiplug@", f"vidiplug:{SECRET}@")  # trust auth: accepted, never needed
+        unreachable = f"postgresql://vidiplug:{SECRET}@127.0.0.1:{postgres_server.port}/no_such_database"
+
+        opened = vidiplug("check", "--config", str(config),
+                          env={"VIDIPLUG_STORE__PATH": "", "VIDIPLUG_STORE__URL": reachable})
+        refused = vidiplug("check", "--config", str(config),
+                           env={"VIDIPLUG_STORE__PATH": "", "VIDIPLUG_STORE__URL": unreachable})
+
+    [store_ok] = [line for line in opened.stdout.splitlines() if "identity store" in line]
+    [store_failed] = [line for line in refused.stdout.splitlines() if line.split()[:2] == ["FAIL", "store:"]]
+    assert opened.returncode == 0, opened.stdout + opened.stderr
+    assert store_ok.startswith("ok") and ":***@127.0.0.1" in store_ok and "(0 identities)" in store_ok
+    assert refused.returncode == 2 and "no_such_database" in store_failed
+    assert SECRET not in opened.stdout + opened.stderr + refused.stdout + refused.stderr
 
 
 def test_check_rejects_a_malformed_config_in_one_line(tmp_path: Path) -> None:

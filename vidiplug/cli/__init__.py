@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("media", metavar="MEDIA",
                          help="video or image file, or sample:astronaut / sample:astronaut.mp4 / sample:scenes.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
-    analyze.add_argument("--store", type=Path, nargs="?", const=default_store_path(), default=None,
-                         help="identity store to match against and save new fingerprints to "
-                              "(no value: $VIDIPLUG_STORE or the user data dir)")
+    analyze.add_argument("--store", nargs="?", const=str(default_store_path()), default=None, metavar="PATH_OR_URL",
+                         help="identity store to match against and save new fingerprints to: a SQLite file or "
+                              "a postgresql:// URL (no value: $VIDIPLUG_STORE or the user data dir)")
     _add_engine_options(analyze)
     analyze.add_argument("--interval", type=_positive_float, default=1.0, metavar="S",
                          help="seconds between analysed frames (default: 1.0)")
@@ -112,12 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Add photos of a named person to the identity store.")
     enroll.add_argument("name", help="the person's name")
     enroll.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos showing that person alone")
-    enroll.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    enroll.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL")
     _add_engine_options(enroll)
 
     people = commands.add_parser("people", help="list and manage identities in the store",
                                  description="List identities, or rename, suppress, restore or remove one.")
-    people.add_argument("--store", type=Path, default=default_store_path(), help="identity store file")
+    people.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL")
     people.add_argument("--format", choices=["text", "json"], default="text")
     action = people.add_mutually_exclusive_group()
     action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="name a fingerprint (merges into an existing person)")
@@ -143,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
                                             "location, the identity store and the face engine; one line per check.")
     check.add_argument("--config", type=Path, help=config_help)
 
+    store = commands.add_parser("store", help="manage identity stores",
+                                description="Manage identity stores (SQLite files, PostgreSQL databases).")
+    store_commands = store.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    migrate = store_commands.add_parser(
+        "migrate", help="copy a SQLite store into an empty PostgreSQL store",
+        description="Copy every identity, vector (with its engine, model and version), item sighting, relabel "
+                    "request and service state of SRC into the empty store DST; prints the rows copied per table.")
+    migrate.add_argument("source", metavar="SRC", help="the SQLite store file")
+    migrate.add_argument("target", metavar="DST", help="the store to fill, e.g. postgresql://user:password@host/db")
+
     demo = commands.add_parser("demo", help="run the whole VidiCore workflow on loopback, no network needed",
                                description="Start a mock VidiCore, a local S3 server and the service on loopback, "
                                            "then train, analyze, name and delete faces as an operator would, "
@@ -161,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Redacting from the first line on: a secret in a URL or an error never reaches stderr.
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2), fmt="%(levelname)s %(name)s: %(message)s")
-    from vidiplug.cli import commands, demo, service_commands
+    from vidiplug.cli import commands, demo, service_commands, store_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "analyze": commands.run_analyze,
@@ -171,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": service_commands.run_serve,
         "check": service_commands.run_check,
         "demo": demo.run_demo,
+        "store": store_commands.run_store,
     }
     try:
         return handlers[args.command](args)

@@ -15,7 +15,7 @@ from platformdirs import user_cache_dir
 from vidiplug.engine import Engine, load_engine
 from vidiplug.errors import MediaError, VidiplugError
 from vidiplug.identity.gallery import Gallery
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import IdentityStore, open_store
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
@@ -55,7 +55,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         max_span_s=args.max_span, import_unknowns=not args.no_unknowns, workers=args.workers,
     )
     engine = _engine(args)
-    store = IdentityStore(args.store) if args.store is not None else None
+    store = open_store(args.store) if args.store is not None else None
     try:
         gallery = store.load_gallery(engine.info) if store is not None else Gallery(engine.info)
         if args.gallery is not None:
@@ -122,7 +122,7 @@ def run_enroll(args: argparse.Namespace) -> int:
         if not image.is_file():
             raise MediaError(str(image), "no such file")
     engine = _engine(args)
-    with IdentityStore(args.store) as store:
+    with open_store(args.store) as store:
         outcomes = enroll_images(args.name, list(args.images), engine, store)
     for outcome in outcomes:
         status = "ok" if outcome.accepted else "rejected"
@@ -135,7 +135,7 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 def run_people(args: argparse.Namespace) -> int:
     """``vidiplug people``: list identities, or rename / suppress / unsuppress / remove one."""
-    with IdentityStore(args.store) as store:
+    with open_store(args.store) as store:
         if args.rename:
             identity = store.rename(args.rename[0], args.rename[1])
             print(f"{args.rename[0]} is now {identity.name!r} ({identity.id})", file=sys.stderr)

@@ -93,11 +93,15 @@ def _check_engine(settings: Settings) -> str:
 
 
 def _check_store(settings: Settings) -> str:
-    from vidiplug.identity.store import IdentityStore
+    from vidiplug.identity.store import open_store
+
+    if settings.store.is_postgres():
+        with open_store(settings.store.resolved_url()) as store:
+            return f"identity store {store.where} opens ({store.count()} identities)"
     path = settings.store.resolved_path()
     folder = check_folder(path.parent, "store.path's folder", settings.service.min_free_bytes, may_be_created=True)
-    with IdentityStore(path) as store:
-        count = len(store.summaries())
+    with open_store(path) as store:
+        count = store.count()
     return f"identity store {path} opens ({count} identities); {folder}"
 
 

@@ -103,7 +103,10 @@ def analyze_media(
         # The frames are gone: give their memory back, so a service rests near its baseline after a big job.
         release_free_heap()
     decisions = identify_tracks(tracker, gallery, params, rules)
-    recorded = record_decisions(decisions, engine.info, store=store, keep_vectors=params.keep_vectors)
+    judged = {identity.id for identity in gallery.identities}
+    judged |= {d.identity.id for d in decisions if d.is_new and d.identity is not None}
+    recorded = record_decisions(decisions, engine.info, store=store, keep_vectors=params.keep_vectors,
+                                judged=judged, join_similarity=rules.group)
     tracks = track_records(recorded.decisions)
     people = people_from_records(
         tracks, identity_facts(recorded.decisions), recorded.thumbnails,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,11 +37,16 @@ class Recorded:
 
 
 def record_decisions(
-    decisions: Sequence[Decision], info: EngineInfo, *, store: IdentityStore | None, keep_vectors: int
+    decisions: Sequence[Decision], info: EngineInfo, *, store: IdentityStore | None, keep_vectors: int,
+    judged: Collection[str] = (), join_similarity: float | None = None,
 ) -> Recorded:
     """Thumbnails for every reported identity; with ``store``, new unknowns created and matched unknowns enriched.
 
-    ``keep_vectors`` caps how many of an unknown's best faces (by quality) are stored.
+    ``keep_vectors`` caps how many of an unknown's best faces (by quality) are stored. A new
+    unknown joins a stored one that another instance created for the same person since this
+    analysis read its gallery (average cosine at least ``join_similarity``; ``judged``: the
+    identities this analysis already decided on, never joined), found and created in one
+    store transaction.
     """
     by_identity: dict[str, list[Decision]] = {}
     for decision in decisions:
@@ -54,7 +59,7 @@ def record_decisions(
         thumbnail = thumbnail_jpeg(tracks)
         kept_id = identity_id
         if store is not None:
-            kept_id = _save(store, group, info, keep_vectors, thumbnail)
+            kept_id = _save(store, group, info, keep_vectors, thumbnail, set(judged), join_similarity)
         thumbnails[kept_id] = thumbnail
         if kept_id != identity_id:
             for decision in group:
@@ -75,7 +80,8 @@ def thumbnail_jpeg(tracks: Sequence[Track]) -> bytes | None:
     return buffer.getvalue()
 
 
-def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: int, thumbnail: bytes | None) -> str:
+def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: int, thumbnail: bytes | None,
+          judged: set[str], join_similarity: float | None) -> str:
     """Write one identity's faces to the store; the id of the identity the store kept."""
     identity = group[0].identity
     assert identity is not None
@@ -87,6 +93,7 @@ def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: i
     vectors = np.stack([e for _, e in pairs]).astype(np.float32)
     qualities = [q for q, _ in pairs]
     if group[0].is_new:
-        return store.create_unknown(info, vectors, qualities, thumbnail, identity_id=identity.id).id
+        return store.create_unknown(info, vectors, qualities, thumbnail, identity_id=identity.id,
+                                    join_similarity=join_similarity, exclude=judged, keep_best=keep).id
     store.add_vectors(identity.id, info, vectors, qualities, keep_best=keep)
     return identity.id

@@ -10,7 +10,7 @@ from types import TracebackType
 
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Engine
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import open_store
 from vidiplug.service.autotrain import AutoTrainer
 from vidiplug.service.health import HealthReport, StoreHealth, build_health, probe_callback_store, probe_identity_store
 from vidiplug.service.metrics import ServiceMetrics
@@ -42,10 +42,9 @@ class ServiceApp:
     def __init__(self, settings: Settings, instance: str | None = None, engine: Engine | None = None) -> None:
         self.settings = settings
         self.instance = instance or default_instance_name(settings)
-        store_path = settings.store.resolved_path()
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else load_engine(settings.engine)
-        self.store = IdentityStore(store_path)
+        self.store = open_store(settings.store.resolved_url())
         self.metrics = ServiceMetrics()
         self.context = JobContext(self.engine, self.store, settings, self.client, self.instance, metrics=self.metrics)
         self.registration: Registration | None = None
@@ -73,7 +72,7 @@ class ServiceApp:
         self.unknowns_watch.start()
         service = self.settings.service
         if service.autotrain:
-            self.autotrainer = AutoTrainer(self.client, self.registration, self.settings)
+            self.autotrainer = AutoTrainer(self.client, self.registration, self.settings, self.store)
             self.autotrainer.start()
         self._start_status_server()
         log.info("vidiplug service %s polling every %.1f s with %d workers, watching unknown items every %.1f s, "

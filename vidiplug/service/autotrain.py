@@ -1,14 +1,13 @@
 """Automated training: watch the training collection and start a train job by itself, debounced.
 
-Service room: speaks VidiCore only through VidiCoreClient, keeps its one small state file
-next to the identity store, and uses apscheduler only to run ``tick`` on an interval.
+Service room: speaks VidiCore only through VidiCoreClient, keeps its state in the identity
+store (shared by every instance on it), and uses apscheduler only to run ``tick`` on an interval.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +19,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
-from vidiplug.errors import NotFound, VidiplugError
+from vidiplug.errors import NotFound, StoreError, VidiplugError
+from vidiplug.identity.store import IdentityStore
 from vidiplug.service.registration import Registration
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
@@ -36,6 +36,8 @@ SCHEDULER_JOB_ID = "vidiplug-autotrain"
 ACTIVE_STATES = tuple(state for state in JobState if not state.is_terminal)
 SUCCEEDED = (JobState.FINISHED, JobState.FINISHED_WARNING)
 STATE_VERSION = 1
+STATE_KEY = "autotrain"
+"""Key of the autotrain state in the identity store (``IdentityStore.load_state``)."""
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,11 @@ def describe_changes(before: Snapshot, after: Snapshot) -> str:
     return ", ".join(parts) if parts else "no change"
 
 
-def state_path(settings: Settings) -> Path:
-    """Where autotraining keeps the state it last trained on: ``<store>.autotrain.json`` next to the store."""
+def legacy_state_path(settings: Settings) -> Path | None:
+    """Where vidiplug before the shared store kept the autotrain state: ``<store>.autotrain.json``
+    beside a SQLite store (None for PostgreSQL). Read once, moved into the store, then deleted."""
+    if settings.store.is_postgres():
+        return None
     store = settings.store.resolved_path()
     return store.with_name(f"{store.stem}.autotrain.json")
 
@@ -95,11 +100,12 @@ class AutoTrainer:
     (``training_collection_id``). ``settings``: ``service.autotrain_debounce_s`` is the quiet
     period (seconds without a further change) before a job is started, raise it when
     uploads come in slow batches; ``service.poll_interval_s`` is the tick interval of
-    ``start``; the state file lies next to ``store.path``. ``clock`` gives seconds
+    ``start``. ``store`` keeps the state (under STATE_KEY; a state file an older version
+    left beside a SQLite store is moved into it once). ``clock`` gives seconds
     (monotonic); tests pass a fake one.
 
     A job is started only when the collection's material differs from what the last
-    successful autotraining job was started on (kept in ``state_path(settings)`` across
+    successful autotraining job was started on (kept in the store across
     restarts; none kept = nothing trained yet), never while a train job on the collection
     is still active, and one job per quiet period however many items changed. A kept state
     rather than "train if no job ever FINISHED" because it also catches changes made while
@@ -114,17 +120,17 @@ class AutoTrainer:
     """
 
     def __init__(self, client_factory: Callable[[], VidiCoreClient], registration: Registration,
-                 settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+                 settings: Settings, store: IdentityStore, clock: Callable[[], float] = time.monotonic) -> None:
         self._client_factory = client_factory
         self._registration = registration
         self._debounce_s = settings.service.autotrain_debounce_s
         self._interval_s = settings.service.poll_interval_s
         self._clock = clock
-        self._path = state_path(settings)
+        self._store = store
         self._lock = threading.Lock()
         self._scheduler: BaseScheduler | None = None
         self._owns_scheduler = False
-        saved = _load_state(self._path, registration.resource_id)
+        saved = _parse_state(_stored_state(store, legacy_state_path(settings)), registration.resource_id)
         self._watches = {cid: _Watch(trained=saved.get(cid, {})) for cid in (registration.training_collection_id,)}
 
     def start(self, scheduler: BaseScheduler | None = None) -> None:
@@ -214,9 +220,9 @@ class AutoTrainer:
     def _save(self) -> None:
         trained = {cid: watch.trained for cid, watch in self._watches.items()}
         try:
-            _save_state(self._path, self._registration.resource_id, trained)
-        except OSError as exc:
-            log.warning("autotrain: cannot save %s (a restart trains once more): %s", self._path, exc.strerror or exc)
+            self._store.save_state(STATE_KEY, _state_text(self._registration.resource_id, trained))
+        except StoreError as exc:
+            log.warning("autotrain: cannot save the state (a restart trains once more): %s", exc)
 
 
 def _observe(client: VidiCoreClient, collection_id: str) -> dict[str, Material]:
@@ -241,22 +247,37 @@ def _job_or_none(client: VidiCoreClient, job_id: str) -> Job | None:
         return None
 
 
-def _load_state(path: Path, resource_id: str) -> dict[str, dict[str, Material]]:
-    """The material last trained per collection id; {} when the file is missing, unreadable or not ours."""
+def _stored_state(store: IdentityStore, legacy: Path | None) -> str | None:
+    """The state text kept in ``store``; a legacy side file is moved into the store first (once)."""
+    text = store.load_state(STATE_KEY)
+    if text is not None or legacy is None or not legacy.is_file():
+        return text
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        log.warning("autotrain: ignoring unreadable %s (the next tick trains once): %s", path, exc)
+        text = legacy.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        log.warning("autotrain: ignoring unreadable %s (the next tick trains once): %s", legacy, exc)
+        return None
+    store.save_state(STATE_KEY, text)
+    try:
+        legacy.unlink()
+    except OSError as exc:
+        log.warning("autotrain: moved %s into the identity store but cannot delete it: %s", legacy, exc)
+    log.info("autotrain: moved the state in %s into the identity store", legacy)
+    return text
+
+
+def _parse_state(text: str | None, resource_id: str) -> dict[str, dict[str, Material]]:
+    """The material last trained per collection id; {} when none is kept, unreadable or not ours."""
+    if text is None:
         return {}
     try:
+        doc = json.loads(text)
         if doc["version"] != STATE_VERSION or doc["resourceId"] != resource_id:
             return {}
         return {cid: {iid: _material(entry) for iid, entry in items.items()}
                 for cid, items in doc["collections"].items()}
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        log.warning("autotrain: ignoring malformed %s: %r", path, exc)
+        log.warning("autotrain: ignoring a malformed state (the next tick trains once): %r", exc)
         return {}
 
 
@@ -265,12 +286,9 @@ def _material(entry: Any) -> Material:
     return Material(str(entry["name"]), shapes)
 
 
-def _save_state(path: Path, resource_id: str, trained: Mapping[str, Snapshot]) -> None:
-    """Write the state atomically (temporary file, then rename) so a crash never leaves half a file."""
+def _state_text(resource_id: str, trained: Mapping[str, Snapshot]) -> str:
+    """The state as JSON text (one document, written in one store transaction)."""
     doc = {"version": STATE_VERSION, "resourceId": resource_id, "collections": {
         cid: {iid: {"name": m.name, "shapes": [[sid, list(uris)] for sid, uris in m.shapes]}
               for iid, m in items.items()} for cid, items in trained.items()}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.tmp")
-    temporary.write_text(json.dumps(doc, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    return json.dumps(doc, indent=1, sort_keys=True)

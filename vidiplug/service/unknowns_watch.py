@@ -22,9 +22,7 @@ from vidiplug.errors import VidiplugError
 from vidiplug.identity.gallery import Identity, IdentityKind
 from vidiplug.service.declaration import MERGE_JOB_TYPE, RELABEL_JOB_TYPE
 from vidiplug.service.identity_jobs import MERGED_METHOD, MODEL_TYPE
-from vidiplug.service.relabel_requests import RelabelRequests
 from vidiplug.service.runner import JobContext
-from vidiplug.service.sightings import Sightings
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import Item, JobState
 
@@ -47,10 +45,10 @@ class UnknownsWatch:
 
     ``resource_id``: our service resource (whose in-flight merge/relabel jobs are looked
     up); ``callback_id``: the callback resource the relabel jobs it starts hand back through.
-    Only a fingerprint that has been seen with an item can be suppressed (see Sightings):
+    Only a fingerprint that has been seen with an item can be suppressed (``IdentityStore.item_sightings``):
     a fingerprint whose analyze callback has not created its item yet is left alone.
     A name is asked for once per item and name by all instances sharing the identity store
-    (see RelabelRequests), so two instances never both start a relabel job for one rename,
+    (``IdentityStore.claim_relabel``), so two instances never both start a relabel job for one rename,
     and a name the store refuses (the relabel job fails, naming it) is not asked for again
     until it changes.
     """
@@ -60,8 +58,6 @@ class UnknownsWatch:
         self._resource_id = resource_id
         self._callback_id = callback_id
         self._interval_s = interval_s if interval_s is not None else context.settings.service.unknowns_watch_interval_s
-        self._sightings = Sightings(context.store.path)
-        self._requests = RelabelRequests(context.store.path)
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
 
@@ -72,11 +68,9 @@ class UnknownsWatch:
         self._scheduler.start()
 
     def stop(self) -> None:
-        """Stop looking (a look in progress finishes first) and close the sightings and requests tables."""
+        """Stop looking (a look in progress finishes first)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
-        self._sightings.close()
-        self._requests.close()
 
     def _scheduled(self) -> None:
         try:
@@ -96,8 +90,8 @@ class UnknownsWatch:
             items = self._items_by_fingerprint(client, identities)
             # An item carrying a fingerprint is VidiCore's confirmation that it was imported.
             self._context.store.mark_imported(items)
-            seen = self._sightings.seen()
-            self._sightings.record({fp: found[0].id for fp, found in items.items()
+            seen = self._context.store.item_sightings()
+            self._context.store.record_item_sightings({fp: found[0].id for fp, found in items.items()
                                     if not identities[fp].suppressed and seen.get(fp) != found[0].id})
             started = self._relabel(client, identities, items)
             suppressed = self._suppress_gone(client, identities, items, seen)
@@ -116,7 +110,7 @@ class UnknownsWatch:
                  items: Mapping[str, list[Item]]) -> list[str]:
         """Start a relabel job for each fingerprint whose item's vcs_face_value differs from its name."""
         wanted: dict[str, list[tuple[str, str]]] = {}  # fingerprint -> (item id, name) asking for a new name
-        asked = self._requests.asked()
+        asked = self._context.store.relabel_requests()
         for fingerprint, found in items.items():
             identity = identities[fingerprint]
             for item in found:
@@ -132,14 +126,14 @@ class UnknownsWatch:
         for fingerprint, asks in wanted.items():
             # One name per fingerprint per look: the next look sees the outcome.
             for item_id, name in (ask for ask in asks if ask[0] not in busy):
-                if not self._requests.claim(item_id, name, self._context.instance):
+                if not self._context.store.claim_relabel(item_id, name, self._context.instance):
                     continue  # another instance asked for this name a moment ago
                 try:
                     job = client.start_job(RELABEL_JOB_TYPE,
                                            {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE},
                                            callback_id=self._callback_id)
                 except VidiplugError:
-                    self._requests.release(item_id, name)  # nobody asked: the next look tries again
+                    self._context.store.release_relabel(item_id, name)  # nobody asked: the next look tries again
                     raise
                 started.append(job.id)
                 log.info("item %s names %s %r: relabel job %s", item_id, fingerprint, name, job.id)
@@ -168,5 +162,5 @@ class UnknownsWatch:
             log.info("unknown %s has no item any more: suppressed", fingerprint)
             suppressed.append(fingerprint)
             done.append(fingerprint)
-        self._sightings.forget(done)
+        self._context.store.forget_item_sightings(done)
         return suppressed
