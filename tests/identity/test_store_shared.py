@@ -11,14 +11,15 @@ import psycopg
 import pytest
 from postgres_server import PostgresServer
 
+from vidiplug.engine import dlib, insightface
 from vidiplug.engine.base import EngineInfo, l2_normalise
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import SqliteStore, copy_store, open_store, redact_url
 from vidiplug.identity.store.postgres import PostgresStore
 
-DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4)
-OTHER = EngineInfo("insightface", "det+rec", "v9", 4)
+DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4, dlib.RULES)
+OTHER = EngineInfo("insightface", "det+rec", "v9", 4, insightface.RULES)
 JOIN = 0.9
 RACERS = 4
 ROUNDS = 5
