@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,10 @@ from postgres_server import PostgresServer
 NS = "http://xml.vidispine.com/schema/vidispine"
 
 
-def vidiplug(*args: str, timeout_s: float = 240) -> subprocess.CompletedProcess[str]:
+def vidiplug(*args: str, timeout_s: float = 240, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "vidiplug", *args], capture_output=True, text=True, timeout=timeout_s, check=False
+        [sys.executable, "-m", "vidiplug", *args], capture_output=True, text=True, timeout=timeout_s, check=False,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -165,3 +167,23 @@ def test_faces_flag_adds_the_analysis_record_consistent_with_the_people(
     assert sum(f["fingerprint"] == lin["fingerprint"] for f in faces) >= 4
     plain = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery))
     assert "tracks" not in json.loads(plain.stdout)
+
+
+def test_the_cli_reads_the_services_settings_file_then_environment_then_flags(
+    hamilton_clip: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "vidiplug.toml"
+    config.write_text("[analysis]\nkeyframe_interval_s = 2.5\n[engine]\nname = \"dlib\"\n", encoding="utf-8")
+
+    def frames(*extra: str, env: dict[str, str] | None = None) -> int:
+        done = vidiplug("analyze", str(hamilton_clip), "--config", str(config), "--no-unknowns", *extra, env=env)
+        assert done.returncode == 0, done.stderr
+        return int(json.loads(done.stdout)["frames_analyzed"])
+
+    assert frames() == 4  # the file: every 2.5 s of a 10 s clip
+    assert frames(env={"VIDIPLUG_ANALYSIS__KEYFRAME_INTERVAL_S": "5"}) == 2  # the environment over the file
+    assert frames("--interval", "2", env={"VIDIPLUG_ANALYSIS__KEYFRAME_INTERVAL_S": "5"}) == 5  # the flag over both
+    bad = vidiplug("analyze", str(hamilton_clip), "--config", str(config),
+                   env={"VIDIPLUG_ANALYSIS__DETECTION_THRESHOLD": "2"})
+    assert bad.returncode == 2 and "analysis.detection_threshold" in bad.stderr
+    assert "VIDIPLUG_ANALYSIS__DETECTION_THRESHOLD" in bad.stderr and bad.stderr.strip().count("\n") == 0

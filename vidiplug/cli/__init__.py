@@ -1,21 +1,21 @@
 """Command-line interface: thin commands over the library (analyze, enroll, people, models).
 
-The only module that prints, reads the environment for defaults, and maps errors to exit codes.
+Every command reads the same settings as the service (vidiplug/settings.py): the config file
+given with --config, then VIDIPLUG_<SECTION>__<KEY> environment variables, then the command's
+flags. The only module (with its commands) that prints and maps errors to exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from platformdirs import user_data_dir
-
 from vidiplug import __version__
 from vidiplug.engine.registry import AUTO, auto_rule, engine_names
+from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
 
@@ -23,15 +23,11 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
 log = logging.getLogger("vidiplug.cli")
 
 
-def default_store_path() -> Path:
-    """The store named by VIDIPLUG_STORE, else identities.sqlite in the user's data dir."""
-    env = os.environ.get("VIDIPLUG_STORE")
-    return Path(env) if env else Path(user_data_dir("vidiplug")) / "identities.sqlite"
-
-
-def default_models_root() -> Path | None:
-    env = os.environ.get("VIDIPLUG_MODELS")
-    return Path(env) if env else None
+CONFIG_HELP = ("configuration TOML (see config/vidiplug.toml); VIDIPLUG_<SECTION>__<KEY> environment variables "
+               "override it, and this command's flags override both")
+# No flag below has a default of its own: an unset flag (None) leaves the setting to the
+# config file, the environment or the settings' own default (vidiplug/settings.py).
+DEFAULTS_NOTE = "(default: the setting {key})"
 
 
 def _positive_float(text: str) -> float:
@@ -64,16 +60,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help=CONFIG_HELP)
+
+
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--engine", choices=engine_names(), default=AUTO,
-                        help=f"face engine; {AUTO}: {auto_rule()} (default: {AUTO})")
-    parser.add_argument("--models-root", type=Path, default=default_models_root(),
-                        help="folder holding insightface model packs (default: $VIDIPLUG_MODELS or the user data dir)")
-    parser.add_argument("--pack", default="buffalo_l", help="insightface model pack name (default: buffalo_l)")
-    parser.add_argument("--detect-size", type=_positive_int, default=1280, metavar="PX",
-                        help="long side frames are detected at; raise to find smaller faces (default: 1280)")
-    parser.add_argument("--detection-threshold", type=_unit_float, default=0.5, metavar="X",
-                        help="face detection confidence 0-1 (default: 0.5)")
+    _add_config(parser)
+    parser.add_argument("--engine", choices=engine_names(),
+                        help=f"face engine; {AUTO}: {auto_rule()} " + DEFAULTS_NOTE.format(key="engine.name"))
+    parser.add_argument("--models-root", type=Path,
+                        help="folder holding insightface model packs " + DEFAULTS_NOTE.format(key="engine.models_root"))
+    parser.add_argument("--pack", help="insightface model pack name " + DEFAULTS_NOTE.format(key="engine.pack"))
+    parser.add_argument("--detect-size", type=_positive_int, metavar="PX",
+                        help="long side frames are detected at; raise to find smaller faces "
+                             + DEFAULTS_NOTE.format(key="engine.detect_size_px"))
+    parser.add_argument("--detection-threshold", type=_unit_float, metavar="X",
+                        help="detection score 0-1 a face needs to be analysed "
+                             + DEFAULTS_NOTE.format(key="analysis.detection_threshold"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,20 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("media", metavar="MEDIA",
                          help="video or image file, or sample:astronaut / sample:astronaut.mp4 / sample:scenes.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
-    analyze.add_argument("--store", nargs="?", const=str(default_store_path()), default=None, metavar="PATH_OR_URL",
+    analyze.add_argument("--store", nargs="?", const="", default=None, metavar="PATH_OR_URL",
                          help="identity store to match against and save new fingerprints to: a SQLite file or "
-                              "a postgresql:// URL (no value: $VIDIPLUG_STORE or the user data dir)")
+                              "a postgresql:// URL (no value: the setting store.url; without --store, none)")
     _add_engine_options(analyze)
-    analyze.add_argument("--interval", type=_positive_float, default=1.0, metavar="S",
-                         help="seconds between analysed frames (default: 1.0)")
-    analyze.add_argument("--threshold", type=_unit_float, default=0.5, metavar="X",
-                         help="recognition confidence 0-1 needed to name a face (default: 0.5)")
-    analyze.add_argument("--min-face", type=_positive_int, default=24, metavar="PX",
-                         help="ignore faces smaller than this many pixels (default: 24)")
-    analyze.add_argument("--max-span", type=float, default=0.0, metavar="S",
-                         help="split appearances longer than this many seconds (default: 0 = never)")
-    analyze.add_argument("--no-unknowns", action="store_true", help="do not fingerprint unrecognised faces")
-    analyze.add_argument("--workers", type=_positive_int, default=2, help="detection threads (default: 2)")
+    analyze.add_argument("--interval", type=_positive_float, metavar="S",
+                         help="seconds between analysed frames " + DEFAULTS_NOTE.format(key="analysis.keyframe_interval_s"))
+    analyze.add_argument("--threshold", type=_unit_float, metavar="X",
+                         help="recognition confidence 0-1 needed to name a face "
+                              + DEFAULTS_NOTE.format(key="analysis.confidence_threshold"))
+    analyze.add_argument("--min-face", type=_positive_int, metavar="PX",
+                         help=f"ignore faces smaller than this many pixels (default: {AnalyzeParams.min_face_px})")
+    analyze.add_argument("--max-span", type=float, metavar="S",
+                         help="split appearances longer than this many seconds (0 = never) "
+                              + DEFAULTS_NOTE.format(key="analysis.max_timespan_s"))
+    analyze.add_argument("--no-unknowns", action="store_true",
+                         help="do not fingerprint unrecognised faces (the setting analysis.import_unknowns = false)")
+    analyze.add_argument("--workers", type=_positive_int,
+                         help=f"detection threads (default: {AnalyzeParams.workers})")
     analyze.add_argument("--format", choices=["json", "xml"], default="json", help="output format (default: json)")
     analyze.add_argument("--out", type=Path, help="write the document here instead of stdout")
     analyze.add_argument("--thumbnails", type=Path, metavar="DIR", help="write each person's face crop to DIR")
@@ -112,14 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Add photos of a named person to the identity store.")
     enroll.add_argument("name", help="the person's name")
     enroll.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos showing that person alone")
-    enroll.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
-                        help="identity store: a SQLite file or a postgresql:// URL")
+    enroll.add_argument("--store", metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL " + DEFAULTS_NOTE.format(key="store.url"))
     _add_engine_options(enroll)
 
     people = commands.add_parser("people", help="list and manage identities in the store",
                                  description="List identities, or rename, suppress, restore or remove one.")
-    people.add_argument("--store", default=str(default_store_path()), metavar="PATH_OR_URL",
-                        help="identity store: a SQLite file or a postgresql:// URL")
+    _add_config(people)
+    people.add_argument("--store", metavar="PATH_OR_URL",
+                        help="identity store: a SQLite file or a postgresql:// URL " + DEFAULTS_NOTE.format(key="store.url"))
     people.add_argument("--format", choices=["text", "json"], default="text")
     action = people.add_mutually_exclusive_group()
     action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="name a fingerprint (merges into an existing person)")
@@ -129,10 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list installed face models and how to install more",
                                  description="List installed face models and explain how to install an insightface pack.")
-    models.add_argument("--models-root", type=Path, default=default_models_root(), help="folder holding insightface packs")
+    _add_config(models)
+    models.add_argument("--models-root", type=Path,
+                        help="folder holding insightface packs " + DEFAULTS_NOTE.format(key="engine.models_root"))
 
-    config_help = ("service configuration TOML (see config/vidiplug.toml); VIDIPLUG_<SECTION>__<KEY> "
-                   "environment variables override it")
+    config_help = CONFIG_HELP
     serve = commands.add_parser("serve", help="run as a VidiCore face analysis service",
                                 description="Register with VidiCore as a cognitive service resource, then claim "
                                             "and run its analyze and train jobs until stopped (Ctrl-C, SIGTERM).")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from platformdirs import user_cache_dir
@@ -15,13 +17,14 @@ from platformdirs import user_cache_dir
 from vidiplug.engine import Engine, load_engine
 from vidiplug.errors import MediaError, VidiplugError
 from vidiplug.identity.gallery import Gallery
-from vidiplug.identity.store import IdentityStore, open_store
+from vidiplug.identity.store import IdentityStore, open_store, redact_url
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
-from vidiplug.engine.config import EngineSettings
+from vidiplug.service.params import parse_analyze_params
+from vidiplug.settings import Settings, load_settings
 
 
 def resolve_media(text: str) -> Path:
@@ -33,14 +36,47 @@ def resolve_media(text: str) -> Path:
     return Path(text)
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    return load_engine(EngineSettings(
-        name=args.engine,
-        models_root=args.models_root,
-        pack=args.pack,
-        det_thresh=args.detection_threshold,
-        detect_size_px=args.detect_size,
-    ))
+# Each flag and the setting it overrides (file < environment < flag).
+FLAG_SETTINGS = {
+    "engine": "engine.name",
+    "models_root": "engine.models_root",
+    "pack": "engine.pack",
+    "detect_size": "engine.detect_size_px",
+    "detection_threshold": "analysis.detection_threshold",
+    "interval": "analysis.keyframe_interval_s",
+    "threshold": "analysis.confidence_threshold",
+    "max_span": "analysis.max_timespan_s",
+}
+
+
+def settings_from(args: argparse.Namespace, extra: dict[str, object] | None = None) -> Settings:
+    """The settings a command runs with: ``--config``'s file, then the environment, then the flags given
+    (then ``extra``, what the command itself fixes). Raises ConfigError naming the key and where it came from.
+    """
+    overrides: dict[str, object] = {
+        key: getattr(args, flag) for flag, key in FLAG_SETTINGS.items() if getattr(args, flag, None) is not None
+    }
+    if getattr(args, "no_unknowns", False):
+        overrides["analysis.import_unknowns"] = False
+    store = getattr(args, "store", None)
+    if store:  # "" (a bare --store) keeps the configured store
+        overrides["store.url"] = store
+        overrides["store.path"] = None
+    return load_settings(getattr(args, "config", None), os.environ, {**overrides, **(extra or {})})
+
+
+def analyze_params(args: argparse.Namespace, settings: Settings) -> AnalyzeParams:
+    """AnalyzeParams from the settings' analysis defaults and the CLI-only knobs (--min-face, --workers)."""
+    base = AnalyzeParams()
+    if args.min_face is not None:
+        base = replace(base, min_face_px=args.min_face)
+    if args.workers is not None:
+        base = replace(base, workers=args.workers)
+    return parse_analyze_params({}, settings.analysis, base).analysis
+
+
+def _engine(settings: Settings) -> Engine:
+    return load_engine(settings.engine)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -50,12 +86,10 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     media = resolve_media(args.media)
     info = probe_media(media)  # fail on a bad file before loading any model
-    params = AnalyzeParams(  # a ParameterError names the parameter; main() reports it
-        interval_s=args.interval, threshold=args.threshold, min_face_px=args.min_face,
-        max_span_s=args.max_span, import_unknowns=not args.no_unknowns, workers=args.workers,
-    )
-    engine = _engine(args)
-    store = open_store(args.store) if args.store is not None else None
+    settings = settings_from(args)
+    params = analyze_params(args, settings)  # a ParameterError names the parameter; main() reports it
+    engine = _engine(settings)
+    store = open_store(settings.store.resolved_url()) if args.store is not None else None
     try:
         gallery = store.load_gallery(engine.info) if store is not None else Gallery(engine.info)
         if args.gallery is not None:
@@ -121,8 +155,9 @@ def run_enroll(args: argparse.Namespace) -> int:
     for image in args.images:
         if not image.is_file():
             raise MediaError(str(image), "no such file")
-    engine = _engine(args)
-    with open_store(args.store) as store:
+    settings = settings_from(args)
+    engine = _engine(settings)
+    with open_store(settings.store.resolved_url()) as store:
         outcomes = enroll_images(args.name, list(args.images), engine, store)
     for outcome in outcomes:
         status = "ok" if outcome.accepted else "rejected"
@@ -135,7 +170,8 @@ def run_enroll(args: argparse.Namespace) -> int:
 
 def run_people(args: argparse.Namespace) -> int:
     """``vidiplug people``: list identities, or rename / suppress / unsuppress / remove one."""
-    with open_store(args.store) as store:
+    store_url = settings_from(args).store.resolved_url()
+    with open_store(store_url) as store:
         if args.rename:
             identity = store.rename(args.rename[0], args.rename[1])
             print(f"{args.rename[0]} is now {identity.name!r} ({identity.id})", file=sys.stderr)
@@ -158,7 +194,7 @@ def run_people(args: argparse.Namespace) -> int:
         ], indent=2, ensure_ascii=False))
         return 0
     if not summaries:
-        print(f"no identities in {args.store}")
+        print(f"no identities in {redact_url(store_url)}")
     for s in summaries:
         vectors = ", ".join(f"{n} {key.split('/')[0]}" for key, n in s.vector_counts.items()) or "no vectors"
         flag = " [suppressed]" if s.identity.suppressed else ""
@@ -170,7 +206,7 @@ def run_models(args: argparse.Namespace) -> int:
     """``vidiplug models``: what is installed, and how to install an insightface pack."""
     from vidiplug.engine.models import default_models_root, dlib_models_available, install_instructions, list_installed_packs
 
-    root = args.models_root or default_models_root()
+    root = default_models_root(settings_from(args).engine.models_root)
     print(f"dlib engine: {'installed (face_recognition_models)' if dlib_models_available() else 'NOT installed'}")
     packs = list_installed_packs(root)
     if packs:

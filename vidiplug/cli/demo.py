@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vidiplug.cli.commands import resolve_media
+from vidiplug.cli.commands import resolve_media, settings_from
 from vidiplug.errors import DemoError
 from vidiplug.media.probe import IMAGE_SUFFIXES
 from vidiplug.render.timecode import parse_timecode
-from vidiplug.settings import Settings, load_settings
+from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import Job, MetadataTimespans, as_list, text_of
 
@@ -123,16 +123,14 @@ def demo_settings(args: argparse.Namespace, vidicore_url: str, s3_endpoint: str,
         "vidicore.url": vidicore_url, "vidicore.user": DEMO_USER[0], "vidicore.password": DEMO_USER[1],
         "vidicore.resource_name": "vidiplug-demo",
         "callback.uri": f"s3://demo:demo@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
-        "store.path": str(work / "identities.sqlite"), "service.poll_interval_s": 0.3,
+        "store.url": str(work / "identities.sqlite"), "store.path": None, "service.poll_interval_s": 0.3,
         "service.autotrain": False, "service.work_dir": str(work / "jobs"),
         "service.status_port": 0,  # any free port: a demo never collides with a service on this host
-        "engine.name": args.engine, "engine.pack": args.pack, "engine.det_thresh": args.detection_threshold,
-        "engine.detect_size_px": args.detect_size,
     }
-    if args.models_root is not None:
-        overrides["engine.models_root"] = str(args.models_root)
     (work / "jobs").mkdir(parents=True, exist_ok=True)
-    return load_settings(None, {}, overrides)
+    # The engine and analysis settings follow --config, the environment and the flags, as for
+    # every command; where VidiCore, S3 and the store are is the demo's own.
+    return settings_from(args, overrides)
 
 
 def gallery_images(gallery: Path | None, work: Path) -> list[tuple[str, Path]]:

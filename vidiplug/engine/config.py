@@ -17,7 +17,7 @@ class EngineSettings:
 
     ``name``: "auto" (insightface when a model pack is installed, else dlib), "dlib" or
     "insightface". ``models_root``: folder holding insightface packs (None = the user
-    data dir). ``pack``: pack folder name. ``det_thresh``: detection confidence in [0, 1].
+    data dir). ``pack``: pack folder name.
     ``detect_size_px``: long side (pixels) detection works at — raise to find smaller faces.
     ``dlib_detector``: "hog" or "cnn". ``providers``: ONNX Runtime providers to prefer for
     insightface's models and the dlib engine's ResNet (empty = CUDA when available, then CPU).
@@ -26,7 +26,6 @@ class EngineSettings:
     name: str = "auto"
     models_root: Path | None = None
     pack: str = "buffalo_l"
-    det_thresh: float = 0.5
     detect_size_px: int = 1280
     dlib_detector: str = "hog"
     providers: tuple[str, ...] = ()

@@ -194,13 +194,13 @@ class DlibEngine:
 
     @classmethod
     def from_settings(cls, settings: EngineSettings) -> DlibEngine:
-        """The engine ``settings`` describe: knobs ``dlib_detector``, ``detect_size_px``,
-        ``det_thresh`` and ``providers``. Raises ModelNotFound when face_recognition_models
+        """The engine ``settings`` describe: knobs ``dlib_detector``, ``detect_size_px`` and
+        ``providers`` (detections come from dlib's own decision point; the analysis's
+        detection threshold filters them). Raises ModelNotFound when face_recognition_models
         is missing, EngineError for a bad knob."""
         return cls(
             detector=settings.dlib_detector,
             detect_size_px=settings.detect_size_px,
-            det_thresh=settings.det_thresh,
             providers=settings.providers or None,
         )
 

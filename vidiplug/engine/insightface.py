@@ -136,11 +136,12 @@ class InsightFaceEngine:
     def from_settings(cls, settings: EngineSettings) -> InsightFaceEngine:
         """The engine on pack ``settings.pack`` under ``settings.models_root`` (None = the user data dir).
 
-        Knobs taken: ``det_thresh``, ``providers``. Raises ModelNotFound, with install
+        Knobs taken: ``providers`` (detections come from SCRFD's default 0.5; the analysis's
+        detection threshold filters them). Raises ModelNotFound, with install
         instructions, when no usable pack is there.
         """
         pack_dir = find_pack(default_models_root(settings.models_root), settings.pack)
-        return cls(pack_dir=pack_dir, det_thresh=settings.det_thresh, providers=settings.providers or None)
+        return cls(pack_dir=pack_dir, providers=settings.providers or None)
 
     def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
         """Faces in an RGB uint8 image (H, W, 3): boxes and (5, 2) landmarks in its pixels, best score first."""

@@ -175,7 +175,7 @@ def install_instructions(root: Path) -> str:
             "     insightface project's model zoo (github.com/deepinsight/insightface, release v0.7).",
             f"  2. Unzip it so the .onnx files lie in {root / DEFAULT_PACK}/",
             "     (a copy insightface already fetched usually sits in ~/.insightface/models/<pack>).",
-            "  3. Or point --models-root (VIDIPLUG_MODELS) at a folder holding the packs, or holding an",
+            "  3. Or point --models-root (the engine.models_root setting) at a folder holding the packs, or holding an",
             "     SCRFD detector .onnx (9 outputs) and an ArcFace recogniser .onnx (112x112 input) itself;",
             "     choose a pack other than buffalo_l with --pack.",
             f"Licence: {LICENCE_NOTE}; make sure your use is allowed.",

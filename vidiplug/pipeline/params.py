@@ -18,9 +18,12 @@ class AnalyzeParams:
     (shorter box side, pixels) are ignored. ``max_span_s``: split appearances longer than
     this (0 = never). ``import_unknowns``: create fingerprints for faces matching nobody.
     ``keep_vectors``: representative embeddings kept per unknown fingerprint.
-    ``workers``: threads detecting faces in parallel. ``detection_threshold``: detection
-    score in [0, 1] a face needs to be analysed at all (on top of the engine's own
-    threshold, which it can only raise). ``unknown_min_detection``: a new unknown
+    ``workers``: threads detecting faces in parallel. ``detection_threshold``: the
+    detection threshold, the one knob of that name everywhere (config
+    ``analysis.detection_threshold``, job parameter ``DetectionThreshold``, CLI
+    ``--detection-threshold``): detection score in [0, 1] a face needs to be analysed at
+    all. The engines report faces from their own decision point (0.5), so lower values act
+    as 0.5. ``unknown_min_detection``: a new unknown
     fingerprint needs at least one face detected this confidently (naming a face as a
     known person is evidence enough; creating a new identity from a doubtful detection
     fills the archive with patches and posters).
@@ -35,7 +38,7 @@ class AnalyzeParams:
     import_unknowns: bool = True
     keep_vectors: int = 8
     workers: int = 2
-    detection_threshold: float = 0.0
+    detection_threshold: float = 0.5
     unknown_min_detection: float = 0.6
 
     def __post_init__(self) -> None:
