@@ -71,12 +71,13 @@ def build_s3_client(credentials: S3Credentials | None, *, endpoint_url: str | No
     config = Config(connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
                     retries={"max_attempts": max_retries, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint_url else "auto"})
-    keys = {} if credentials is None else {"aws_access_key_id": credentials.access_key_id,
-                                           "aws_secret_access_key": credentials.secret_access_key.reveal()}
+    key_id = None if credentials is None else credentials.access_key_id
+    secret = None if credentials is None else credentials.secret_access_key.reveal()
     try:
         # A private Session: boto3's default session is shared module state, unsafe across threads.
         return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region,
-                                              config=config, **keys)
+                                              config=config, aws_access_key_id=key_id,
+                                              aws_secret_access_key=secret)
     except (BotoCoreError, ValueError) as exc:
         raise StorageError(redact(endpoint_url or f"s3 ({region})"), redact(str(exc))) from exc
 
