@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mock_vidicore import (collection, fields, imports, items, jobs, resources, scripting, shapes,
-                           storages)
+from mock_vidicore import collection, fields, imports, items, jobs, resources, scripting, shapes, storages
 from mock_vidicore.context import Context
 from mock_vidicore.errors import ApiError, not_authorized, too_large
 from mock_vidicore.redaction import redact

@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from postgres_server import PostgresServer, find_bindir
 
+from postgres_server import PostgresServer, find_bindir
 from vidiplug.engine.dlib import DlibEngine
 
 REPO = Path(__file__).resolve().parent.parent

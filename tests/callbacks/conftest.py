@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from callback_harness import CallbackLocation, VidiCore
 
 from mock_vidicore.launch import launch_mock
-
-from callback_harness import CallbackLocation, VidiCore
 from support import HOSTILE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from callback_harness import (
     CallbackLocation,
     VidiCore,
@@ -16,6 +15,7 @@ from callback_harness import (
     shape_values,
     values,
 )
+
 from support import HOSTILE_NAMES
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+
 from postgres_server import PostgresServer
 
 NS = "http://xml.vidispine.com/schema/vidispine"

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidiplug.engine.dlib import RULES as DLIB_RULES
 from vidiplug.engine.dlib import DlibEngine
 from vidiplug.errors import EngineError
-from vidiplug.engine.dlib import RULES as DLIB_RULES
 from vidiplug.media import load_image
 from vidiplug.media.frames import sample_frames
 from vidiplug.pipeline.enroll import face_for_enrolment

@@ -7,14 +7,25 @@ through the constructor, holds a job running) and one ``vidiplug serve`` process
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
+from faults_b import (  # noqa: F401
+    Api,
+    GatedEngine,
+    api,
+    callback_bucket,
+    job_data,
+    mock_url,
+    serve,
+    served_resource,
+    service_app,
+    write_config,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
-from faults_b import (Api, GatedEngine, api, callback_bucket, job_data, mock_url, serve,  # noqa: F401
-                      served_resource, service_app, write_config)
 from support import wait_for
 from vidiplug.service.app import ServiceApp
 

@@ -16,13 +16,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from numpy.typing import NDArray
-
 from faults_a import (  # noqa: F401 - fixtures
-    QUICK_RETRIES, FaultProxy, callback_bucket, fingerprints_shown, mock_url, operator, s3_proxy, service_settings,
+    QUICK_RETRIES,
+    FaultProxy,
+    callback_bucket,
+    fingerprints_shown,
+    mock_url,
+    operator,
+    s3_proxy,
+    service_settings,
     start_service,
 )
+from numpy.typing import NDArray
 from operator_api import Operator, job_data
+
 from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.gallery import Identity
 from vidiplug.identity.store import SqliteStore

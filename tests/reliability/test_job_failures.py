@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from faults_b import (Api, api, callback_bucket, job_data, mock_url, run_vidiplug, serve,  # noqa: F401
-                      served_resource, write_config)
+from faults_b import Api, api, callback_bucket, job_data, mock_url, run_vidiplug, serve, served_resource, write_config  # noqa: F401
 
 NO_TAKEOVER = "claim_timeout_s = 3600\nstatus_port = -1\n"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from faults_b import CALLBACK_SECRET, Api, api, callback_bucket, mock_url, serve, settings_for, write_config  # noqa: F401
+
 from vidiplug.service.registration import Registration, register
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient

@@ -11,8 +11,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from faults_b import (CALLBACK_SECRET, Api, api, callback_bucket, mock_url, run_vidiplug,  # noqa: F401
-                      serve, served_resource, write_config)
+from faults_b import (  # noqa: F401
+    CALLBACK_SECRET,
+    Api,
+    api,
+    callback_bucket,
+    mock_url,
+    run_vidiplug,
+    serve,
+    served_resource,
+    write_config,
+)
 
 URL_PASSWORD = "Url-Pa55word-7f3"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_api import Operator
 
 from mock_vidicore.launch import launch_mock
-from operator_api import Operator
 from vidiplug.service.app import ServiceApp
 from vidiplug.settings import Settings, load_settings
 

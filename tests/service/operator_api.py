@@ -14,7 +14,6 @@ import requests
 
 from support import wait_for
 
-
 TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
 
 

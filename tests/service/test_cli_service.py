@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from operator_api import Operator
+
 from postgres_server import PostgresServer
 from support import wait_for
 

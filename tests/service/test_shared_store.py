@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from operator_api import Operator
-from postgres_server import PostgresServer
 
+from postgres_server import PostgresServer
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import open_store
 from vidiplug.service.app import ServiceApp

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from vidicore_mock import MockVidiCore, NewClient, start_mock
-from vidiplug.vidicore.client import VidiCoreClient
+
 from support import HOSTILE_NAMES
+from vidiplug.vidicore.client import VidiCoreClient
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from vidicore_mock import MockVidiCore, NewClient, closed_port
+
 from vidiplug.errors import (
-    Conflict, JobAlreadyClaimed, JobParameterError, NotFound, Unauthorized, VidiCoreError, VidiCoreUnavailable,
+    Conflict,
+    JobAlreadyClaimed,
+    JobParameterError,
+    NotFound,
+    Unauthorized,
+    VidiCoreError,
+    VidiCoreUnavailable,
 )
 from vidiplug.vidicore import Job, JobState, VidiCoreClient
 

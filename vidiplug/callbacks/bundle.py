@@ -255,7 +255,7 @@ def _script_file(file_name: str, script_name: ScriptName, job_id: str, data: dic
 
 def _safe_id(value: str, what: str) -> str:
     if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
-        raise CallbackError(f"{what} {ascii(value)}: use letters, digits, '.', '_', '-' (at most 200)")
+        raise CallbackError(f"{what} {value!a}: use letters, digits, '.', '_', '-' (at most 200)")
     return value
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import math
 import queue
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
+from vidiplug.engine.base import Box, Detection, EngineInfo, files_digest, l2_normalise
 from vidiplug.engine.calibration import DecisionRules
 from vidiplug.engine.config import EngineSettings, default_cache_dir
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, load_or_convert, pack_chips, store_graph

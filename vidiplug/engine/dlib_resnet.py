@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import weakref
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray

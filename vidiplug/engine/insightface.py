@@ -8,15 +8,16 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
 from vidiplug.engine.align import norm_crop, pad_for_detection
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
+from vidiplug.engine.base import Box, Detection, EngineInfo, files_digest, l2_normalise
 from vidiplug.engine.calibration import DecisionRules
 from vidiplug.engine.config import EngineSettings
 from vidiplug.engine.models import ModelRole, default_models_root, find_pack, identify_model, read_pack

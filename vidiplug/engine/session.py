@@ -6,8 +6,8 @@ Imports onnxruntime and vidiplug.errors only; nothing above engine/.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
 import av
 import av.error

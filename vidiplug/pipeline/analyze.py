@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +24,10 @@ from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
 from vidiplug.pipeline.detection import frame_detector, luma_size_of
-from vidiplug.pipeline.identify import identify_tracks
-from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.heap import release_free_heap
+from vidiplug.pipeline.identify import identify_tracks
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.prefetch import prefetch
 from vidiplug.pipeline.record import record_decisions
 from vidiplug.pipeline.resolution import frame_pixel_budget, min_source_side_px, to_source_box
@@ -120,7 +120,7 @@ def analyze_media(
         frames_analyzed=counters["frames"],
         faces_embedded=counters["embedded"],
         people=tuple(people),
-        analyzed_at=datetime.now(timezone.utc),
+        analyzed_at=datetime.now(UTC),
         elapsed_s=time.perf_counter() - started,
         tracks=tracks,
     )

@@ -8,9 +8,9 @@ theirs. Rejected images get a one-line reason.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from vidiplug.engine.base import Engine
 from vidiplug.errors import ImageRejected, MediaError, StoreError

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from vidiplug.service.health import HealthReport
 from vidiplug.service.metrics import CONTENT_TYPE, ServiceMetrics

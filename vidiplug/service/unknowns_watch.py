@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -64,7 +64,7 @@ class UnknownsWatch:
     def start(self) -> None:
         """Look right away, then every ``interval_s`` seconds in a background thread."""
         self._scheduler.add_job(self._scheduled, "interval", seconds=self._interval_s,
-                                next_run_time=datetime.now(timezone.utc), id="unknowns-watch")
+                                next_run_time=datetime.now(UTC), id="unknowns-watch")
         self._scheduler.start()
 
     def stop(self) -> None:

@@ -11,7 +11,14 @@ from typing import Any
 
 from vidiplug.errors import MediaError, NotFound
 from vidiplug.vidicore.documents import (
-    Item, JsonObject, MetadataTimespans, as_list, parse_item, parse_metadata_list, require, text_of,
+    Item,
+    JsonObject,
+    MetadataTimespans,
+    as_list,
+    parse_item,
+    parse_metadata_list,
+    require,
+    text_of,
 )
 from vidiplug.vidicore.transport import Transport, segment
 
