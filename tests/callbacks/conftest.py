@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from callback_harness import CallbackLocation, VidiCore
 
+from callback_harness import CallbackLocation, VidiCore
 from mock_vidicore.launch import launch_mock
 from support import HOSTILE_NAMES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from callback_harness import CallbackLocation, VidiCore, analysis, job_data, person, values
 
+from callback_harness import CallbackLocation, VidiCore, analysis, job_data, person, values
 from vidiplug.callbacks import RELABELLED_ITEMS_KEY, build_analyze_bundle, build_relabel_bundle, load_script
 from vidiplug.callbacks.scripts import ScriptName
 from vidiplug.pipeline.results import AnalysisResult

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from callback_harness import (
     CallbackLocation,
     VidiCore,
@@ -15,7 +16,6 @@ from callback_harness import (
     shape_values,
     values,
 )
-
 from support import HOSTILE_NAMES
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from mock_api import NS, Api, new_item
 
+from mock_api import NS, Api, new_item
 from support import wait_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32

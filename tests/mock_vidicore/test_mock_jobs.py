@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from mock_api import Api, new_item
 
+from mock_api import Api, new_item
 from support import wait_for
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import requests
 from lxml import etree
+
 from mock_api import NS, Api, Server, metadata, new_item, start_server
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from faults_a import callback_bucket, mock_url, operator, start_service  # noqa: F401 - fixtures
-from operator_api import Operator
 
+from operator_api import Operator
 from support import wait_for
 from vidiplug.identity.gallery import Identity, IdentityKind
 from vidiplug.service.app import ServiceApp

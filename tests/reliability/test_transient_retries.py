@@ -14,23 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faults_a import (  # noqa: F401 - fixtures
-    DROP,
-    LOSE_ANSWER,
-    PATIENT_RETRIES,
-    QUICK_RETRIES,
-    UNAVAILABLE,
-    FaultProxy,
-    callback_bucket,
-    fingerprints_shown,
-    mock_url,
-    operator,
-    s3_proxy,
-    start_service,
-    vidicore_proxy,
-)
-from operator_api import Operator, job_data
 
+from faults_a import DROP, LOSE_ANSWER, PATIENT_RETRIES, QUICK_RETRIES, UNAVAILABLE, FaultProxy, fingerprints_shown
+from operator_api import Operator, job_data
 from support import wait_for
 from vidiplug.service.app import ServiceApp
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from operator_api import Operator
-
 from postgres_server import PostgresServer
 from support import wait_for
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from operator_api import Operator, job_data
 
+from operator_api import Operator, job_data
 from vidiplug.identity.store import IdentityStore
 from vidiplug.service.app import ServiceApp
 from vidiplug.service.declaration import ANALYZE_JOB_TYPE, MERGE_JOB_TYPE, RELABEL_JOB_TYPE, TRAIN_JOB_TYPE

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pytest
 from numpy.typing import NDArray
-from operator_api import Operator, job_data, wait_for
 
+from operator_api import Operator, job_data, wait_for
 from vidiplug.engine.base import Detection, Engine, EngineInfo
 from vidiplug.render.timecode import parse_timecode
 from vidiplug.service.app import ServiceApp

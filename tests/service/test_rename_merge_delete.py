@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from operator_api import Operator, field_values, job_data
 
+from operator_api import Operator, field_values, job_data
 from support import wait_for
 from vidiplug.identity.gallery import Identity, IdentityKind
 from vidiplug.service.app import ServiceApp

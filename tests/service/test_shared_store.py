@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from operator_api import Operator
 
+from operator_api import Operator
 from postgres_server import PostgresServer
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import open_store

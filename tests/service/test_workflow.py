@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from operator_api import Operator, field_values, job_data
 
+from operator_api import Operator, field_values, job_data
 from support import wait_for
 from vidiplug.render.timecode import parse_timecode
 

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from vidicore_mock import MockVidiCore, NewClient, start_mock
 
 from support import HOSTILE_NAMES
+from vidicore_mock import MockVidiCore, NewClient, start_mock
 from vidiplug.vidicore.client import VidiCoreClient
 
 

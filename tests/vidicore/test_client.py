@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from vidicore_mock import MockVidiCore, NewClient, closed_port
 
+from vidicore_mock import MockVidiCore, NewClient, closed_port
 from vidiplug.errors import (
     Conflict,
     JobAlreadyClaimed,

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from vidicore_mock import NewClient
 
+from vidicore_mock import NewClient
 from vidiplug.errors import MediaError, NotFound, VidiCoreError
 from vidiplug.vidicore import VidiCoreClient
 
