@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from mock_vidicore.moto_s3 import local_s3
 from postgres_server import PostgresServer, find_bindir
 from vidiplug.engine.dlib import DlibEngine
 
@@ -29,13 +29,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """URL of one moto S3 server on a free loopback port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with local_s3() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

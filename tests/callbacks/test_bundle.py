@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import quickjs
-from callback_harness import analysis, person
 from lxml import etree
 
+from callback_harness import analysis, person
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,
     ANALYZE_UNKNOWNS_FILE,

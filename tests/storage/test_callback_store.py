@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from vidiplug.callbacks import CallbackFile
 from vidiplug.errors import StorageError, StorageUnavailable
 from vidiplug.settings import CallbackSettings, Secret
-from vidiplug.storage.callback_store import CallbackFile, CallbackStore
+from vidiplug.storage.callback_store import CallbackStore
 from vidiplug.storage.location import S3Credentials, S3Location
 
 pytestmark = pytest.mark.timeout(60)
