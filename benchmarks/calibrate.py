@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,7 @@ def main() -> int:
     named = [(d, own) for d, own in given if d.index is not None]
     print(f"names given at the current rules: {len(named)}; right per reported-confidence band:")
     edges = (0.5, 0.7, 0.9, 1.01)
-    for low, high in zip(edges, edges[1:]):
+    for low, high in pairwise(edges):
         band = [(d.confidence, own is not None and d.index == own) for d, own in named if low <= d.confidence < high]
         if band:
             print(f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(band):3d} names, right {np.mean([r for _, r in band]):.2f}, "

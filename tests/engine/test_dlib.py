@@ -167,5 +167,5 @@ def test_closed_engine_still_embeds_in_process(data_dir: Path) -> None:
 
 
 def test_asking_for_an_onnx_provider_that_is_missing_is_an_error_not_a_silent_fallback() -> None:
-    with pytest.raises(EngineError, match="NoSuchExecutionProvider.*not available"):
+    with pytest.raises(EngineError, match=r"NoSuchExecutionProvider.*not available"):
         DlibEngine(concurrency=1, providers=["NoSuchExecutionProvider"])

@@ -83,7 +83,7 @@ def test_dim_is_the_recogniser_output_size(tmp_path: Path, make_detector: Builde
 
 
 def test_explicit_paths_must_be_a_detector_and_a_recogniser(pack_dir: Path) -> None:
-    with pytest.raises(EngineError, match="w600k_r50.onnx: not an insightface detector"):
+    with pytest.raises(EngineError, match=r"w600k_r50.onnx: not an insightface detector"):
         InsightFaceEngine(detector_path=pack_dir / "w600k_r50.onnx", recogniser_path=pack_dir / "det_10g.onnx")
 
 

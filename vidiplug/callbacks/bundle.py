@@ -157,7 +157,8 @@ def build_analyze_bundle(
         "previouslyImported": previous,
         "spans": face_spans(result, analyzer_id=analyzer_id),
     }
-    return crops + [
+    return [
+        *crops,
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
     ]

@@ -301,7 +301,7 @@ class _Converter:
         if shape == target:
             return x
         ends = [0] + [t - s for s, t in zip(shape, target)]
-        pads = np.array([0, 0, 0, 0] + ends, np.int64)
+        pads = np.array([0, 0, 0, 0, *ends], np.int64)
         return self.g.node("Pad", [x, self.g.weight("pads", pads)])
 
     def _fc(self, x: str, shape: tuple[int, int, int], *, n: int) -> tuple[str, tuple[int, int, int]]:

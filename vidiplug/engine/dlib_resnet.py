@@ -8,6 +8,7 @@ protocol on its stdin/stdout. Imports nothing above engine/.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import subprocess
 import sys
@@ -64,10 +65,8 @@ def serve(model_path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.stdin is not None:
-        try:
+        with contextlib.suppress(OSError):
             process.stdin.close()
-        except OSError:
-            pass
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:

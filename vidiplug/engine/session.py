@@ -22,17 +22,22 @@ log = logging.getLogger("vidiplug.engine")
 PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 # ORT's Python exceptions derive from Exception directly, not from RuntimeError.
-ORT_ERRORS: tuple[type[BaseException], ...] = tuple(
-    cls
-    for cls in (
-        getattr(_ort_state, name, None)
-        for name in (
-            "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
-            "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail",
+ORT_ERRORS: tuple[type[BaseException], ...] = (
+    *(
+        cls
+        for cls in (
+            getattr(_ort_state, name, None)
+            for name in (
+                "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
+                "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail",
+            )
         )
-    )
-    if isinstance(cls, type) and issubclass(cls, BaseException)
-) + (RuntimeError, ValueError, OSError)
+        if isinstance(cls, type) and issubclass(cls, BaseException)
+    ),
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 def preferred_providers(available: Sequence[str] | None = None) -> list[str]:
