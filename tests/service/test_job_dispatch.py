@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from operator_api import Operator, job_data
-from vidiplug.identity.store import IdentityStore
+from vidiplug.identity.store import SqliteStore
 from vidiplug.service.app import ServiceApp
 from vidiplug.service.declaration import ANALYZE_JOB_TYPE, MERGE_JOB_TYPE, RELABEL_JOB_TYPE, TRAIN_JOB_TYPE
 from vidiplug.service.runner import JOB_HANDLERS, JobContext, run_job
@@ -34,7 +34,7 @@ def context(registered: ServiceApp, dlib_engine: Any, tmp_path: Path, mock_url: 
     """What run_job needs, for instance "dispatch-host", on a store of its own."""
     reg = registered.registration
     assert reg is not None
-    store = IdentityStore(tmp_path / "dispatch.sqlite")
+    store = SqliteStore(tmp_path / "dispatch.sqlite")
     try:
         yield JobContext(dlib_engine, store, registered.settings, lambda: VidiCoreClient(mock_url, "admin", "admin"),
                          "dispatch-host", reg.callback_id)
