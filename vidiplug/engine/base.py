@@ -122,7 +122,10 @@ class LumaDetector(Protocol):
     """
 
     def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
-        """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image, or None (colour)."""
+        """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image.
+
+        None when it works on colour.
+        """
         ...
 
     def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:

@@ -285,7 +285,8 @@ class DlibEngine:
         image = np.ascontiguousarray(image)
         with self._models() as models:
             chips = [
-                np.asarray(self._dlib.get_face_chip(image, models.shape(image, self._rect(det.box)), CHIP_SIZE_PX, 0.25))
+                np.asarray(self._dlib.get_face_chip(image, models.shape(image, self._rect(det.box)),
+                                                    CHIP_SIZE_PX, 0.25))
                 for det in found
             ]
         if self._onnx is not None:
@@ -305,7 +306,8 @@ class DlibEngine:
         return l2_normalise(np.stack(rows))
 
     def _rect(self, box: Box) -> Any:
-        return self._dlib.rectangle(int(round(box.x1)), int(round(box.y1)), int(round(box.x2)) - 1, int(round(box.y2)) - 1)
+        return self._dlib.rectangle(int(round(box.x1)), int(round(box.y1)),
+                                    int(round(box.x2)) - 1, int(round(box.y2)) - 1)
 
 
 def _score_to_confidence(score: float) -> float:

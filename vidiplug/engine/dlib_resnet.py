@@ -106,7 +106,8 @@ class ResNetProcess:
 
     def compute(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
         """Descriptors of aligned 150x150 RGB chips, shape (len(chips), 128)."""
-        batch = np.ascontiguousarray(np.stack(chips).astype(np.uint8)) if chips else np.zeros((0, CHIP_PX, CHIP_PX, 3), np.uint8)
+        batch = (np.ascontiguousarray(np.stack(chips).astype(np.uint8)) if chips
+                 else np.zeros((0, CHIP_PX, CHIP_PX, 3), np.uint8))
         if batch.shape[1:] != (CHIP_PX, CHIP_PX, 3):
             raise EngineError(f"dlib engine: chips must be {CHIP_PX}x{CHIP_PX} RGB, got {batch.shape[1:]}")
         with self._lock:

@@ -115,7 +115,8 @@ def _open(source: str | bytes, label: str, short: str, wanted: list[str], thread
     log.info("ONNX Runtime session for %s runs on %s", short, ", ".join(got))
     if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" not in got:
         log.warning(
-            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)", short, ", ".join(got)
+            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)",
+            short, ", ".join(got),
         )
     return session
 

@@ -83,12 +83,14 @@ def analyze_media(
         counters["embedded"] += len(faces)
         observations = [
             Observation(
-                frame.index, frame.time_s, to_source_box(det.box, frame), det.score, face_quality(frame.image, det), vector
+                frame.index, frame.time_s, to_source_box(det.box, frame), det.score,
+                face_quality(frame.image, det), vector,
             )
             for det, vector in zip(faces, vectors)
         ]
         crops = [tight_crop(frame.image, det) for det in faces]
-        tracker.update(frame.index, observations, scene_cut=cut, crops=crops, gallery_scores=gallery.similarity(vectors))
+        tracker.update(frame.index, observations, scene_cut=cut, crops=crops,
+                       gallery_scores=gallery.similarity(vectors))
         if progress is not None:
             progress(frame.time_s)
 

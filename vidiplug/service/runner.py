@@ -135,7 +135,8 @@ def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile]
 
 def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path,
            report: JobReporter) -> Path:
-    uris = with_retries(report.policy, f"reading the URIs of item {item_id}", lambda: client.item_uris(item_id, tag=tag))
+    uris = with_retries(report.policy, f"reading the URIs of item {item_id}",
+                        lambda: client.item_uris(item_id, tag=tag))
     if not uris:
         raise JobParameterError("tag", tag, f"item {item_id} has no shape with this tag")
     settings = context.settings
