@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared real-data folder, one dlib engine and one moto S3 server and one PostgreSQL server per test session."""
+"""Shared fixtures: the shared real-data folder, and per test session one dlib engine, one moto S3 server
+and one PostgreSQL server."""
 
 from __future__ import annotations
 

@@ -70,17 +70,19 @@ def service_settings(mock_url: str, s3_endpoint: str, bucket: str, store: Path, 
 @pytest.fixture
 def start_service(mock_url: str, s3_endpoint: str, callback_bucket: str, tmp_path: Path,
                   dlib_engine: Any) -> Iterator[StartService]:
-    """``start_service(instance=None, **overrides)``: a registered, polling ServiceApp (stopped after the test).
+    """``start_service(instance=None, store=None, engine=None, **overrides)``: a registered, polling ServiceApp.
 
-    Services started in one test share the bucket and, unless ``vidicore__resource_name``
-    is given, get a resource name of their own. The session's dlib engine is shared.
+    Stopped after the test. Services started in one test share the bucket and, unless
+    ``vidicore__resource_name`` is given, get a resource name of their own. ``engine``
+    defaults to the session's dlib engine, shared.
     """
     started: list[ServiceApp] = []
 
-    def start(instance: str | None = None, store: Path | None = None, **overrides: object) -> ServiceApp:
+    def start(instance: str | None = None, store: Path | None = None, engine: Any = None,
+              **overrides: object) -> ServiceApp:
         settings = service_settings(mock_url, s3_endpoint, callback_bucket,
                                     store or tmp_path / f"store-{len(started)}.sqlite", **overrides)
-        app = ServiceApp(settings, instance=instance, engine=dlib_engine)
+        app = ServiceApp(settings, instance=instance, engine=engine or dlib_engine)
         started.append(app)
         app.start()
         return app

@@ -139,7 +139,8 @@ def test_small_tight_crop_is_enrolled_by_padding(dlib_engine: DlibEngine, data_d
     assert float(face.embedding @ reference) >= FLOOR
 
 
-def test_onnx_worker_process_and_in_process_resnets_give_the_same_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
+def test_onnx_worker_process_and_in_process_resnets_give_the_same_vectors(dlib_engine: DlibEngine,
+                                                                           data_dir: Path) -> None:
     image = load_image(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg")
     found = dlib_engine.detect(image)
     in_process = DlibEngine(resnet="inline", concurrency=1)

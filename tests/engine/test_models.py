@@ -54,7 +54,8 @@ def test_two_recognisers_in_one_pack_are_an_error_not_a_guess(pack_dir: Path, ma
         _ = read_pack(pack_dir).recogniser  # the property raises
 
 
-def test_listing_shows_each_pack_with_roles_sizes_and_what_is_missing(models_root: Path, make_detector: Builder) -> None:
+def test_listing_shows_each_pack_with_roles_sizes_and_what_is_missing(models_root: Path,
+                                                                      make_detector: Builder) -> None:
     make_detector(models_root / "half_pack" / "det_500m.onnx")
 
     packs = list_installed_packs(models_root)
@@ -144,4 +145,5 @@ def test_dlib_weights_are_found_without_importing_face_recognition_models() -> N
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
 
     assert run.returncode == 0, run.stderr
-    assert "dlib_face_recognition_resnet_model_v1.dat" in run.stdout and "shape_predictor_5_face_landmarks.dat" in run.stdout
+    assert "dlib_face_recognition_resnet_model_v1.dat" in run.stdout
+    assert "shape_predictor_5_face_landmarks.dat" in run.stdout

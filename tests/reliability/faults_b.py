@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from operator_api import Operator
-from service_fixtures import service_settings
+from service_fixtures import StartService
 from support import wait_for
 from vidiplug.service.app import ServiceApp
 
@@ -136,24 +136,22 @@ class GatedEngine:
 
 
 @pytest.fixture
-def service_app(mock_url: str, s3_endpoint: str, callback_bucket: str, tmp_path: Path,
-                dlib_engine: Any) -> Iterator[Callable[..., ServiceApp]]:
-    """``service_app(engine=None, **overrides)``: a started in-process ServiceApp (stopped after the test)."""
+def service_app(start_service: StartService) -> Iterator[StartService]:
+    """``service_app(engine=None, **overrides)``: start_service with instance names ``app-N``.
+
+    After the test it opens every GatedEngine's gate, so that start_service can stop the apps.
+    """
     started: list[ServiceApp] = []
 
     def start(engine: Any = None, **overrides: object) -> ServiceApp:
-        settings = service_settings(mock_url, s3_endpoint, callback_bucket, tmp_path / f"store-{len(started)}.sqlite",
-                                **overrides)
-        app = ServiceApp(settings, instance=f"app-{len(started)}", engine=engine or dlib_engine)
+        app = start_service(instance=f"app-{len(started)}", engine=engine, **overrides)
         started.append(app)
-        app.start()
         return app
 
     try:
         yield start
     finally:
-        for app in reversed(started):
+        for app in started:
             gate = getattr(app.engine, "gate", None)
             if gate is not None:
                 gate.set()
-            app.stop()
