@@ -99,8 +99,9 @@ def looped_copy(clip: str, times: int, folder: Path) -> str:
     Short clips mostly measure start-up; a looped copy measures the steady state on the
     same real pictures. The copy is derived from the shared data and deleted afterwards.
     """
-    import av
     from fractions import Fraction
+
+    import av
 
     target = folder / f"{Path(clip).stem}_x{times}.mp4"
     with av.open(clip) as probe:

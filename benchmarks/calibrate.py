@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -93,19 +94,22 @@ def main() -> int:
     z = np.array([d.normalised for d, _ in decisions])
     right = np.array([float(own is not None and d.best == own) for d, own in decisions])
     mid, scale = fit_logistic(z, right)
-    print(f"fitted curve, every trial: z_mid {mid:.2f}, z_scale {scale:.2f} (rules now: {rules.z_mid}, {rules.z_scale})")
+    print(f"fitted curve, every trial: z_mid {mid:.2f}, z_scale {scale:.2f} "
+          f"(rules now: {rules.z_mid}, {rules.z_scale})")
     # A confidence is reported only with a name, so what matters is how often a name given
     # at a confidence is right: observed against reported, per band (a reliability table).
     given = ((decide(scores, rules, 0.5), own) for scores, own in every)
     named = [(d, own) for d, own in given if d.index is not None]
     print(f"names given at the current rules: {len(named)}; right per reported-confidence band:")
     edges = (0.5, 0.7, 0.9, 1.01)
-    for low, high in zip(edges, edges[1:]):
+    for low, high in pairwise(edges):
         band = [(d.confidence, own is not None and d.index == own) for d, own in named if low <= d.confidence < high]
         if band:
-            print(f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(band):3d} names, right {np.mean([r for _, r in band]):.2f}, "
+            print(f"  confidence {low:.1f}-{min(high, 1.0):.1f}: {len(band):3d} names, "
+                  f"right {np.mean([r for _, r in band]):.2f}, "
                   f"mean confidence {np.mean([c for c, _ in band]):.2f}")
-    for label, used in (("current rules", rules), ("fitted curve", dataclasses.replace(rules, z_mid=mid, z_scale=scale))):
+    fitted = dataclasses.replace(rules, z_mid=mid, z_scale=scale)
+    for label, used in (("current rules", rules), ("fitted curve", fitted)):
         named = [(decide(scores, used, 0.5), own) for scores, own in every]
         genuine = [(d, own) for d, own in named if own is not None]
         strangers = [d for d, own in named if own is None]

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+
 from shared_clips import DATA
 
 FACES_DIR = DATA / "dlib" / "examples" / "faces"

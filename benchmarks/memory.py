@@ -30,7 +30,8 @@ INPUTS = [
 
 def run(script: str, *args: str) -> str:
     """stdout of ``benchmarks/SCRIPT`` in a fresh process; raises CalledProcessError on failure."""
-    return subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run([sys.executable, str(HERE / script), *args], capture_output=True, text=True,
+                          check=True).stdout
 
 
 def measure(side: str, path: Path) -> dict[str, int]:

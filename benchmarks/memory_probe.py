@@ -23,8 +23,8 @@ from pathlib import Path
 import av
 import numpy as np
 from PIL import Image
-from shared_clips import DATA
 
+from shared_clips import DATA
 from vidiplug.engine.dlib import DlibEngine
 from vidiplug.media.probe import is_image_path
 from vidiplug.pipeline.analyze import analyze_media

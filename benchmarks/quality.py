@@ -41,7 +41,15 @@ from quality_baseline import DISTANCE, Detector, Namer, run_clip
 from quality_baseline import report as baseline_report
 from quality_data import TruthClip, labelled_photos, read_labels, truth_clips
 from quality_metrics import (
-    Report, Span, Track, Truth, bcubed, identity_switches, realtime_factor, recall_precision, track_purity,
+    Report,
+    Span,
+    Track,
+    Truth,
+    bcubed,
+    identity_switches,
+    realtime_factor,
+    recall_precision,
+    track_purity,
     true_people,
 )
 from quality_photos import baseline_identify, embed_photos, score, vidiplug_identify

@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 EVERYONE = "all"  # truth token: a wide shot where anyone may be reported
 EPS = 1e-6
@@ -53,7 +54,7 @@ def parse_truth(lines: Iterable[str]) -> dict[int, SecondTruth]:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        cells = (line.split(",") + ["", ""])[:3]
+        cells = [*line.split(","), "", ""][:3]
         if cells[0].strip().lower() == "second":
             continue
         names = [_names(cells[1]), _names(cells[2])]
@@ -209,7 +210,7 @@ def identity_switches(truth: Truth, tracks: Sequence[Track]) -> int:
     switches = 0
     for faces in largest.values():
         labels = [faces[time_s][1] for time_s in sorted(faces)]
-        switches += sum(1 for a, b in zip(labels, labels[1:]) if a != b)
+        switches += sum(1 for a, b in pairwise(labels) if a != b)
     return switches
 
 

@@ -44,9 +44,8 @@ class Probe:
 
 def embed_photos(data: Path, photos: Sequence[Photo], engine: Any, with_baseline: bool) -> list[Probe]:
     """Each photo embedded once: ``face_for_enrolment`` (gallery vectors) and, if asked, the baseline's probe vector."""
-    from vidiplug.errors import MediaError
+    from vidiplug.errors import ImageRejected, MediaError
     from vidiplug.media.images import load_image
-    from vidiplug.errors import ImageRejected
     from vidiplug.pipeline.enroll import face_for_enrolment
 
     detector = Detector() if with_baseline else None

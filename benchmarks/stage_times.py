@@ -26,8 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
-from shared_clips import CROWD_1080P, DATA, S29
 
+from shared_clips import CROWD_1080P, DATA, S29
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Detection, Engine
 from vidiplug.engine.config import EngineSettings

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from types import FrameType
 
-import waitress
+from waitress.server import BaseWSGIServer, create_server
 
 from mock_vidicore.app import MockApp
 from mock_vidicore.callbacks import CallbackExecutor
@@ -73,11 +73,14 @@ def main(argv: list[str] | None = None) -> int:
                         script_time_limit_s=args.script_time_limit_s, threads=args.threads)
     ctx = Context(settings=settings, store=Store(args.state))
     app = MockApp(ctx)
-    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
-                                    max_request_body_size=args.max_body_bytes * 4 + 1024 * 1024,
-                                    ident="mock_vidicore")
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads,
+                           max_request_body_size=args.max_body_bytes * 4 + 1024 * 1024,
+                           ident="mock_vidicore")
+    if not isinstance(server, BaseWSGIServer):  # waitress listens on several sockets: no one base URL
+        server.close()
+        raise SystemExit(f"mock_vidicore: --host {args.host} names more than one address")
     host = args.host if ":" not in args.host else f"[{args.host}]"
-    ctx.base_url = f"http://{host}:{server.effective_port}"
+    ctx.base_url = f"http://{host}:{server.getsockname()[1]}"
     executor = CallbackExecutor(ctx)
 
     def stop(signum: int, frame: FrameType | None) -> None:

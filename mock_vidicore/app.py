@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mock_vidicore import (collection, fields, imports, items, jobs, resources, scripting, shapes,
-                           storages)
+from mock_vidicore import collection, fields, imports, items, jobs, resources, scripting, shapes, storages
 from mock_vidicore.context import Context
 from mock_vidicore.errors import ApiError, not_authorized, too_large
 from mock_vidicore.redaction import redact
@@ -61,10 +60,10 @@ class MockApp:
         except ApiError as error:
             response = error_response(request, error)
         query = environ.get("QUERY_STRING", "")
-        log.info(redact("%s %s %s%s %d %.1fms user=%s" % (
-            environ.get("REMOTE_ADDR", "-"), request.method, request.path,
-            f"?{query}" if query else "", response.status,
-            (time.perf_counter() - started) * 1000, request.user or "-")))
+        shown_query = f"?{query}" if query else ""
+        took_ms = (time.perf_counter() - started) * 1000
+        log.info(redact(f"{environ.get('REMOTE_ADDR', '-')} {request.method} {request.path}{shown_query} "
+                        f"{response.status:d} {took_ms:.1f}ms user={request.user or '-'}"))
         reason = _REASONS.get(response.status, "Error")
         start_response(f"{response.status} {reason}", [
             ("Content-Type", response.content_type),

@@ -89,10 +89,7 @@ def _to_json(element: etree._Element) -> Doc:
             value = {"value": child.text or "", **dict(child.attrib)}
             result.setdefault("value", []).append(value)
             continue
-        if grandchildren or child.attrib:
-            value = _to_json(child)
-        else:
-            value = child.text or ""
+        value = _to_json(child) if grandchildren or child.attrib else child.text or ""
         if name in REPEATED:
             result.setdefault(name, []).append(value)
         elif name in result:

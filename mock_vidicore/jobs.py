@@ -8,11 +8,11 @@ with `staleAfterS` may also take over a STARTED job whose claimer went quiet (a 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from mock_vidicore.context import Context
-from mock_vidicore.errors import conflict, invalid_input, not_found
+from mock_vidicore.errors import conflict, invalid_input
 from mock_vidicore.model import TERMINAL, Job, JobState, now_iso
 from mock_vidicore.web import Request, Response, Router, document_response, text_response
 
@@ -124,7 +124,7 @@ def _quiet_s(job: Job) -> float:
     if not job.step_timestamp:
         return float("inf")
     last = datetime.fromisoformat(job.step_timestamp.replace("Z", "+00:00"))
-    return (datetime.now(timezone.utc) - last).total_seconds()
+    return (datetime.now(UTC) - last).total_seconds()
 
 
 def _take(job: Job, instance: str) -> None:

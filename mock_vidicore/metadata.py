@@ -13,10 +13,10 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from typing import Any
 
+from mock_vidicore.documents import as_list
 from mock_vidicore.errors import invalid_input
 from mock_vidicore.fieldtypes import TIME_CODE, check_value
 from mock_vidicore.model import FieldDefinition, FieldGroup
-from mock_vidicore.documents import as_list
 
 Node = dict[str, Any]
 

@@ -7,7 +7,7 @@ only the standard library.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
@@ -33,7 +33,7 @@ TERMINAL = frozenset({JobState.FINISHED, JobState.FINISHED_WARNING,
 
 def now_iso() -> str:
     """The current UTC time as VidiCore writes it (ISO 8601, milliseconds, `Z`)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass

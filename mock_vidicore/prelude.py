@@ -48,7 +48,10 @@ PRELUDE = r"""
     return next(this, function (s) { s.input = text; s.inputType = "json"; });
   };
   Api.prototype.user = function (name, password) {
-    return next(this, function (s) { s.user = String(name); s.password = password === undefined ? null : String(password); });
+    return next(this, function (s) {
+      s.user = String(name);
+      s.password = password === undefined ? null : String(password);
+    });
   };
   Api.prototype.timeout = function (ms) {
     return next(this, function (s) { s.timeoutMs = Number(ms); });

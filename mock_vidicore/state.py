@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from mock_vidicore.errors import not_found
-from mock_vidicore.model import (Collection, FieldDefinition, FieldGroup, Item, Job, Resource,
-                                 Storage, item_from_plain, storage_from_plain, to_plain)
+from mock_vidicore.model import (
+    Collection,
+    FieldDefinition,
+    FieldGroup,
+    Item,
+    Job,
+    Resource,
+    Storage,
+    item_from_plain,
+    storage_from_plain,
+    to_plain,
+)
 
 SITE = "VX"
 

@@ -149,8 +149,8 @@ def register(router: Router, ctx: Context) -> None:
         with store.transaction():
             storage = new_storage(ctx, doc)
             store.storages[storage.id] = storage
-            log.info(redact("storage %s registered: %s %s" % (
-                storage.id, storage.type, " ".join(m.uri for m in storage.methods))))
+            uris = " ".join(m.uri for m in storage.methods)
+            log.info(redact(f"storage {storage.id} registered: {storage.type} {uris}"))
             return document_response(request, "StorageDocument", storage_document(storage))
 
     def get(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the shared real-data folder, one dlib engine and one moto S3 server and one PostgreSQL server per test session."""
+"""Shared fixtures: the shared real-data folder, and per test session one dlib engine, one moto S3 server
+and one PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
-from postgres_server import PostgresServer, find_bindir
 
+from mock_vidicore.moto_s3 import local_s3
+from postgres_server import PostgresServer, find_bindir
 from vidiplug.engine.dlib import DlibEngine
 
 REPO = Path(__file__).resolve().parent.parent
@@ -29,13 +30,8 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """URL of one moto S3 server on a free loopback port, for the whole session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with local_s3() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL server for the tests: initdb into a temporary folder, a free loopback port, stopped at the end.
+"""A throw-away PostgreSQL server for the tests: initdb into a temporary folder, a free loopback port,
+stopped at the end.
 
 Importable as ``postgres_server`` from any test module. Uses Debian's ``postgresql``
 package binaries (``/usr/lib/postgresql/<version>/bin``) or ``initdb`` on PATH. PostgreSQL
@@ -43,7 +44,10 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    """One running server; ``url`` reaches its ``postgres`` database as superuser ``vidiplug`` (trust auth, loopback only)."""
+    """One running server; ``url`` reaches its ``postgres`` database as superuser ``vidiplug``.
+
+    Trust authentication, on loopback only.
+    """
 
     def __init__(self, bindir: Path) -> None:
         self._bindir = bindir

@@ -1,4 +1,5 @@
-"""Helpers every test folder shares: waiting on a condition, and names that try to break out of a URL, JSON, XML or JavaScript.
+"""Helpers every test folder shares: waiting on a condition, and names that try to break out of a URL, JSON,
+XML or JavaScript.
 
 Importable as ``support`` from any test module (pytest puts tests/ on sys.path for its conftest).
 """

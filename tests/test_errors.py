@@ -24,9 +24,11 @@ def test_every_exception_vidiplug_defines_is_defined_in_errors() -> None:
     for name in _modules():
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
-            if inspect.isclass(value) and issubclass(value, BaseException) and value.__module__.startswith("vidiplug"):
-                if value.__module__ != errors.__name__ or getattr(errors, value.__name__, None) is not value:
-                    outside.append(f"{name}.{attr} ({value.__module__}.{value.__qualname__})")
+            defined_here = (inspect.isclass(value) and issubclass(value, BaseException)
+                            and value.__module__.startswith("vidiplug"))
+            if defined_here and (value.__module__ != errors.__name__
+                                 or getattr(errors, value.__name__, None) is not value):
+                outside.append(f"{name}.{attr} ({value.__module__}.{value.__qualname__})")
 
     assert outside == []
 

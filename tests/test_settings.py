@@ -99,7 +99,7 @@ def test_wrong_type_in_the_file_names_the_key_and_the_file(tmp_path: Path) -> No
 
 
 def test_value_out_of_range_names_the_key_and_its_source(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="analysis.confidence_threshold in environment variable "
+    with pytest.raises(ConfigError, match=r"analysis.confidence_threshold in environment variable "
                                           "VIDIPLUG_ANALYSIS__CONFIDENCE_THRESHOLD: must be between 0 and 1"):
         load_settings(None, {"VIDIPLUG_ANALYSIS__CONFIDENCE_THRESHOLD": "1.5"})
 
@@ -123,7 +123,7 @@ def test_bad_override_is_named() -> None:
 def test_quality_setting_must_be_low_mid_or_high(tmp_path: Path) -> None:
     path = _toml(tmp_path, '[analysis]\nquality_setting = "Best"\n')
 
-    with pytest.raises(ConfigError, match="analysis.quality_setting .* must be Low, Mid or High"):
+    with pytest.raises(ConfigError, match=r"analysis.quality_setting .* must be Low, Mid or High"):
         load_settings(path, {})
 
 
@@ -132,7 +132,7 @@ def test_unreadable_or_invalid_file_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=re.escape(str(broken))):
         load_settings(broken, {})
-    with pytest.raises(ConfigError, match="missing.toml"):
+    with pytest.raises(ConfigError, match=r"missing.toml"):
         load_settings(tmp_path / "missing.toml", {})
 
 
@@ -164,7 +164,7 @@ def test_store_url_names_postgresql_and_its_password_is_a_secret() -> None:
 
 def test_store_path_is_still_read_and_excludes_url() -> None:
     old = load_settings(None, {"VIDIPLUG_STORE__PATH": "/var/lib/vidiplug/ids.sqlite"})
-    with pytest.raises(ConfigError, match="store.url .*either url or path"):
+    with pytest.raises(ConfigError, match=r"store.url .*either url or path"):
         load_settings(None, {"VIDIPLUG_STORE__PATH": "/a.sqlite", "VIDIPLUG_STORE__URL": "/b.sqlite"})
 
     assert old.store.resolved_url() == "/var/lib/vidiplug/ids.sqlite"

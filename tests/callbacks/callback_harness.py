@@ -8,21 +8,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from support import wait_for
 from vidiplug.callbacks import CallbackFile
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.engine.dlib import RULES
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
-from support import wait_for
 
-ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, tzinfo=timezone.utc)
+ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, tzinfo=UTC)
 ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128, rules=RULES)
 # short_hamilton_clip.mp4 from the shared data set (MANIFEST: 10.02 s, 640x360, 29.97 fps).
 CLIP = MediaInfo(path="short_hamilton_clip.mp4", duration_s=10.02, fps=29.97, width=640, height=360,

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from mock_vidicore.launch import launch_mock
-
 from callback_harness import CallbackLocation, VidiCore
+from mock_vidicore.launch import launch_mock
 from support import HOSTILE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]

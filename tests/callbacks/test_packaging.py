@@ -24,7 +24,8 @@ def test_an_installed_wheel_finds_every_callback_script(tmp_path: Path) -> None:
     for name in ("vidiplug", "mock_vidicore", "callback_scripts"):
         shutil.copytree(REPO / name, source / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels),
+         str(source)],
         capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
     )
     assert build.returncode == 0, build.stderr
@@ -40,7 +41,8 @@ def test_an_installed_wheel_finds_every_callback_script(tmp_path: Path) -> None:
              "assert not REPOSITORY_SCRIPTS.exists(), REPOSITORY_SCRIPTS\n"
              "print(sorted(load_script(s).version[:7] for s in ScriptName))\n")
     run = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True, timeout=60, check=False,
-                         cwd=tmp_path, env={"PYTHONPATH": os.pathsep.join([str(target), *libraries]), "PATH": "/usr/bin:/bin"})
+                         cwd=tmp_path,
+                         env={"PYTHONPATH": os.pathsep.join([str(target), *libraries]), "PATH": "/usr/bin:/bin"})
 
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("sha256:") == len(ScriptName)

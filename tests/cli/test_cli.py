@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+
 from postgres_server import PostgresServer
 
 NS = "http://xml.vidispine.com/schema/vidispine"
@@ -72,7 +73,8 @@ def test_json_report_names_the_known_person(hamilton_clip: Path, hamilton_galler
 def test_xml_output_is_a_metadata_document(hamilton_clip: Path, hamilton_gallery: Path, tmp_path: Path) -> None:
     out = tmp_path / "result.xml"
 
-    result = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery), "--format", "xml", "--out", str(out))
+    result = vidiplug("analyze", str(hamilton_clip), "--gallery", str(hamilton_gallery), "--format", "xml",
+                      "--out", str(out))
 
     assert result.returncode == 0, result.stderr
     root = etree.fromstring(out.read_bytes(), etree.XMLParser(resolve_entities=False, no_network=True))

@@ -10,8 +10,9 @@ the input's per-channel means, so a test can read back what the network was fed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx

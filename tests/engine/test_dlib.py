@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from vidiplug.engine.dlib import RULES as DLIB_RULES
 from vidiplug.engine.dlib import DlibEngine
 from vidiplug.errors import EngineError
-from vidiplug.engine.dlib import RULES as DLIB_RULES
 from vidiplug.media import load_image
 from vidiplug.media.frames import sample_frames
 from vidiplug.pipeline.enroll import face_for_enrolment
@@ -139,7 +139,8 @@ def test_small_tight_crop_is_enrolled_by_padding(dlib_engine: DlibEngine, data_d
     assert float(face.embedding @ reference) >= FLOOR
 
 
-def test_onnx_worker_process_and_in_process_resnets_give_the_same_vectors(dlib_engine: DlibEngine, data_dir: Path) -> None:
+def test_onnx_worker_process_and_in_process_resnets_give_the_same_vectors(dlib_engine: DlibEngine,
+                                                                           data_dir: Path) -> None:
     image = load_image(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg")
     found = dlib_engine.detect(image)
     in_process = DlibEngine(resnet="inline", concurrency=1)
@@ -167,5 +168,5 @@ def test_closed_engine_still_embeds_in_process(data_dir: Path) -> None:
 
 
 def test_asking_for_an_onnx_provider_that_is_missing_is_an_error_not_a_silent_fallback() -> None:
-    with pytest.raises(EngineError, match="NoSuchExecutionProvider.*not available"):
+    with pytest.raises(EngineError, match=r"NoSuchExecutionProvider.*not available"):
         DlibEngine(concurrency=1, providers=["NoSuchExecutionProvider"])

@@ -50,7 +50,7 @@ def test_a_truncated_model_file_is_a_clear_error(tmp_path: Path, cut: float) -> 
     broken = tmp_path / "resnet.dat"
     broken.write_bytes(data[: int(len(data) * cut)])
 
-    with pytest.raises(EngineError, match="ends early|bad"):
+    with pytest.raises(EngineError, match=r"ends early|bad"):
         convert_face_resnet(broken)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -21,7 +21,8 @@ BOX = (1.0, 1.5, 2.0, 2.5)  # distances left, top, right, bottom from the anchor
 KPS = np.array([[0.2, 0.3], [0.8, 0.3], [0.5, 0.6], [0.3, 0.9], [0.7, 0.9]], dtype=np.float32)
 
 
-def _expected(anchor: tuple[float, float], stride: int, scale: float, shift: float = 0.0) -> tuple[list[float], np.ndarray]:
+def _expected(anchor: tuple[float, float], stride: int, scale: float,
+              shift: float = 0.0) -> tuple[list[float], np.ndarray]:
     """SCRFD's decoding: box = anchor -/+ distance * stride, points = anchor + offset * stride; / scale - shift."""
     ax, ay = anchor
     left, top, right, bottom = BOX
@@ -54,7 +55,8 @@ def test_engine_info_names_both_models_hashes_them_and_reads_the_dim(pack_dir: P
     assert info.version == hashlib.sha256(det.read_bytes() + rec.read_bytes()).hexdigest()[:12]
 
 
-def test_providers_are_those_the_sessions_run_on_and_are_logged(pack_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_providers_are_those_the_sessions_run_on_and_are_logged(pack_dir: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="vidiplug.engine"):
         engine = InsightFaceEngine(pack_dir=pack_dir, providers=["CPUExecutionProvider"])
 
@@ -83,7 +85,7 @@ def test_dim_is_the_recogniser_output_size(tmp_path: Path, make_detector: Builde
 
 
 def test_explicit_paths_must_be_a_detector_and_a_recogniser(pack_dir: Path) -> None:
-    with pytest.raises(EngineError, match="w600k_r50.onnx: not an insightface detector"):
+    with pytest.raises(EngineError, match=r"w600k_r50.onnx: not an insightface detector"):
         InsightFaceEngine(detector_path=pack_dir / "w600k_r50.onnx", recogniser_path=pack_dir / "det_10g.onnx")
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -50,11 +50,12 @@ def test_a_file_that_is_not_onnx_is_unreadable(tmp_path: Path) -> None:
 def test_two_recognisers_in_one_pack_are_an_error_not_a_guess(pack_dir: Path, make_recogniser: Builder) -> None:
     make_recogniser(pack_dir / "glintr100.onnx", seed=3)
 
-    with pytest.raises(EngineError, match="several recognisers.*glintr100.onnx, w600k_r50.onnx"):
-        read_pack(pack_dir).recogniser
+    with pytest.raises(EngineError, match=r"several recognisers.*glintr100.onnx, w600k_r50.onnx"):
+        _ = read_pack(pack_dir).recogniser  # the property raises
 
 
-def test_listing_shows_each_pack_with_roles_sizes_and_what_is_missing(models_root: Path, make_detector: Builder) -> None:
+def test_listing_shows_each_pack_with_roles_sizes_and_what_is_missing(models_root: Path,
+                                                                      make_detector: Builder) -> None:
     make_detector(models_root / "half_pack" / "det_500m.onnx")
 
     packs = list_installed_packs(models_root)
@@ -107,7 +108,7 @@ def test_missing_pack_says_where_it_looked_how_to_install_and_the_licence(tmp_pa
 def test_incomplete_pack_says_what_it_found(models_root: Path) -> None:
     (models_root / "buffalo_l" / "w600k_r50.onnx").unlink()
 
-    with pytest.raises(ModelNotFound, match="incomplete.*det_10g.onnx=detector"):
+    with pytest.raises(ModelNotFound, match=r"incomplete.*det_10g.onnx=detector"):
         find_pack(models_root, "buffalo_l")
 
 
@@ -144,4 +145,5 @@ def test_dlib_weights_are_found_without_importing_face_recognition_models() -> N
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
 
     assert run.returncode == 0, run.stderr
-    assert "dlib_face_recognition_resnet_model_v1.dat" in run.stdout and "shape_predictor_5_face_landmarks.dat" in run.stdout
+    assert "dlib_face_recognition_resnet_model_v1.dat" in run.stdout
+    assert "shape_predictor_5_face_landmarks.dat" in run.stdout

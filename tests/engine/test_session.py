@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import onnxruntime as ort
 import pytest
@@ -44,12 +44,12 @@ def test_session_reports_and_logs_the_providers_it_got(
 def test_asking_for_a_provider_this_runtime_lacks_is_an_error(tmp_path: Path, make_recogniser: Builder) -> None:
     model = make_recogniser(tmp_path / "rec.onnx")
 
-    with pytest.raises(EngineError, match="NoSuchExecutionProvider.*not available"):
+    with pytest.raises(EngineError, match=r"NoSuchExecutionProvider.*not available"):
         build_session(model, providers=["NoSuchExecutionProvider"])
 
 
 def test_missing_model_file_raises_model_not_found_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(ModelNotFound, match="absent.onnx"):
+    with pytest.raises(ModelNotFound, match=r"absent.onnx"):
         build_session(tmp_path / "absent.onnx")
 
 
@@ -57,7 +57,7 @@ def test_corrupt_model_file_raises_engine_error_naming_it(tmp_path: Path) -> Non
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a protobuf at all")
 
-    with pytest.raises(EngineError, match="broken.onnx.*cannot load"):
+    with pytest.raises(EngineError, match=r"broken.onnx.*cannot load"):
         build_session(broken)
 
 

@@ -103,7 +103,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.sqlite"
     bogus.write_bytes(b"not sqlite" * 200)
 
-    with pytest.raises(StoreError, match="bogus.sqlite"):
+    with pytest.raises(StoreError, match=r"bogus.sqlite"):
         SqliteStore(bogus)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
-from postgres_server import PostgresServer
 
+from postgres_server import PostgresServer
 from vidiplug.engine import dlib, insightface
 from vidiplug.engine.base import EngineInfo, l2_normalise
 from vidiplug.errors import StoreError

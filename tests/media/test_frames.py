@@ -233,7 +233,7 @@ def test_corrupt_image_is_rejected(tmp_path: Path, data_dir: Path) -> None:
     bad = tmp_path / "half.jpg"
     bad.write_bytes((data_dir / "face_recognition/examples/obama.jpg").read_bytes()[:2000])
 
-    with pytest.raises(MediaError, match="half.jpg"):
+    with pytest.raises(MediaError, match=r"half.jpg"):
         load_image(bad)
 
 

@@ -18,7 +18,8 @@ from vidiplug.media.pixels import UHD_PIXELS, held_size
     [((1920, 1080), (1920, 1080)), ((3840, 2160), (3840, 2160)), ((16000, 16000), (2880, 2880)),
      ((16000, 9000), (3840, 2160)), ((100_000, 100), (91_073, 91))],
 )
-def test_pictures_over_the_budget_are_held_at_most_that_many_pixels(size: tuple[int, int], held: tuple[int, int]) -> None:
+def test_pictures_over_the_budget_are_held_at_most_that_many_pixels(size: tuple[int, int],
+                                                                    held: tuple[int, int]) -> None:
     assert held_size(*size, UHD_PIXELS) == held
     assert held == size or held[0] * held[1] <= UHD_PIXELS
 

@@ -15,7 +15,6 @@ import pytest
 from mock_api import Api, Server, start_server
 
 
-
 @pytest.fixture
 def bucket(s3: Any) -> str:
     """A fresh bucket per test."""

@@ -10,7 +10,6 @@ import requests
 
 from mock_vidicore.launch import LaunchError, RunningMock, launch_mock
 
-
 NS = "http://xml.vidispine.com/schema/vidispine"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -175,13 +175,13 @@ def test_a_claim_stamps_the_step_and_counts_one_attempt(api: Api, service: dict[
     assert job["currentStep"]["attempts"] == "0" and "timestamp" not in job["currentStep"]
     assert claimed["currentStep"]["attempts"] == "1"
     assert claimed["currentStep"]["timestamp"].endswith("Z")
-    assert abs((datetime.now(timezone.utc) - step_time(claimed)).total_seconds()) < 60
+    assert abs((datetime.now(UTC) - step_time(claimed)).total_seconds()) < 60
 
 
 def test_progress_moves_the_step_timestamp_on(api: Api, service: dict[str, str]) -> None:
     job = analyze(api, service)
     claimed = claim(api, job, service, "a")
-    wait_for(lambda: datetime.now(timezone.utc) > step_time(claimed), what="the clock to pass the claim")
+    wait_for(lambda: datetime.now(UTC) > step_time(claimed), what="the clock to pass the claim")
 
     updated = api.json("PUT", f"job/{job['jobId']}/progress", params={"instance": "a", "value": "40"})
 
@@ -248,7 +248,7 @@ def test_two_takeovers_racing_for_one_job_exactly_one_wins(server: Any, service:
     jobs = [analyze(api, service) for _ in range(8)]
     last_claim = max(step_time(claim(api, job, service, "dead")) for job in jobs)
     # Stale after 2 s: the dead claims are, the winner's fresh one is not (unless the loser is 2 s late).
-    wait_for(lambda: (datetime.now(timezone.utc) - last_claim).total_seconds() > 2.1,
+    wait_for(lambda: (datetime.now(UTC) - last_claim).total_seconds() > 2.1,
              what="the dead instance's claims to go stale")
     racers = [Api(server.url), Api(server.url)]
     try:

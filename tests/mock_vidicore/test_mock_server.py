@@ -7,8 +7,7 @@ from pathlib import Path
 import requests
 from lxml import etree
 
-from mock_api import Server, start_server
-from mock_api import NS, Api, metadata, new_item
+from mock_api import NS, Api, Server, metadata, new_item, start_server
 
 
 def test_unauthenticated_request_gets_401_exception_document(server: Server) -> None:

@@ -10,8 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from lxml import etree
 
-from mock_api import Server, start_server
-from mock_api import NS, Api, new_item
+from mock_api import NS, Api, Server, new_item, start_server
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\1" * 32
 OCTETS = {"Content-Type": "application/octet-stream"}

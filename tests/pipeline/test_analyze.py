@@ -139,7 +139,8 @@ def test_two_people_in_one_photo_get_two_identities(dlib_engine: DlibEngine, dat
         (gallery_root / name / Path(rel).name).symlink_to(data_dir / rel)
     gallery = load_folder_gallery(gallery_root, dlib_engine)
 
-    result = analyze_media(data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg", dlib_engine, gallery)
+    photo = data_dir / "face_recognition/examples/knn_examples/test/kit_with_rose.jpg"
+    result = analyze_media(photo, dlib_engine, gallery)
 
     assert sorted(p.name for p in result.people if p.name) == ["Kit Harington", "Rose Leslie"]
     assert result.media.is_image and all(len(p.appearances) == 1 for p in result.people)

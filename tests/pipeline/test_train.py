@@ -16,7 +16,8 @@ def _images(data_dir: Path) -> list[TrainingImage]:
     ]
 
 
-def test_training_accepts_single_faces_and_gives_reasons(dlib_engine: DlibEngine, data_dir: Path, tmp_path: Path) -> None:
+def test_training_accepts_single_faces_and_gives_reasons(dlib_engine: DlibEngine, data_dir: Path,
+                                                         tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.sqlite") as store:
         outcomes = train_images(_images(data_dir), dlib_engine, store, min_quality=0.3)
         gallery = store.load_gallery(dlib_engine.info)
@@ -58,7 +59,8 @@ def test_a_doubtful_second_detection_does_not_reject_a_clear_portrait(dlib_engin
 
     portrait = sample_path("sample:astronaut", tmp_path / "samples")
     with SqliteStore(tmp_path / "s.sqlite") as store:
-        outcomes = train_images([TrainingImage("VX-5", "Eileen Collins", portrait)], dlib_engine, store, min_quality=0.3)
+        outcomes = train_images([TrainingImage("VX-5", "Eileen Collins", portrait)], dlib_engine, store,
+                                min_quality=0.3)
         gallery = store.load_gallery(dlib_engine.info)
 
     assert outcomes[0].accepted, outcomes[0].reason

@@ -6,46 +6,23 @@ an answer (the connection closes, as when a server dies mid-call), answered 503,
 forwarded and then dropped (the call arrived, its answer was lost). Failures are counted,
 not timed, so a "blip" is exactly as long as the test says. Nothing is patched.
 
-The service fixtures (mock_url, operator, callback_bucket, start_service) are the ones of
-tests/service/conftest.py, imported here so these tests run against the same servers.
+Its fixtures (vidicore_proxy, s3_proxy) reach the tests through tests/reliability/conftest.py.
 """
 
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import re
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-SERVICE_TESTS = Path(__file__).resolve().parent.parent / "service"
-if str(SERVICE_TESTS) not in sys.path:  # operator_api lives beside the service tests
-    sys.path.insert(0, str(SERVICE_TESTS))
-
-
-def _load_service_fixtures():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("service_fixtures_a", SERVICE_TESTS / "conftest.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_service = _load_service_fixtures()
-mock_url = _service.mock_url
-operator = _service.operator
-callback_bucket = _service.callback_bucket
-start_service = _service.start_service
-service_settings = _service.service_settings
+from operator_api import Operator
 
 # Retries that give up within a second: a fault meant to outlast them does so at once.
 QUICK_RETRIES: dict[str, object] = {"service__retry_window_s": 0.5, "service__retry_backoff_s": 0.05,
@@ -215,7 +192,7 @@ def s3_proxy(s3_endpoint: str) -> Iterator[FaultProxy]:
         proxy.close()
 
 
-def fingerprints_shown(operator: Any, item_id: str) -> set[str]:
+def fingerprints_shown(operator: Operator, item_id: str) -> set[str]:
     """The fingerprints (``adu_av_valueId``) the item's face metadata shows."""
     found: set[str] = set()
     for span in operator.metadata(item_id).get("timespan", []) or []:

@@ -1,8 +1,8 @@
 """Fault-injection helpers for the reliability tests of registration, job failures, secrets and health.
 
-Fixtures here are imported by the test modules that use them (this folder has no conftest
-of its own): one mock_vidicore per module on loopback, a fresh moto bucket per test, and
-``vidiplug serve`` as a real child process. Nothing is patched.
+Its fixtures (serve: ``vidiplug serve`` as a real child process; service_app: an in-process
+service) reach the tests through tests/reliability/conftest.py, beside the service fixtures
+(one mock_vidicore per module, a fresh moto bucket per test). Nothing is patched.
 """
 
 from __future__ import annotations
@@ -12,123 +12,21 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from mock_vidicore.launch import launch_mock
+from operator_api import Operator
+from service_fixtures import StartService
 from support import wait_for
 from vidiplug.service.app import ServiceApp
-from vidiplug.settings import Settings, load_settings
 
-TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
 # moto takes any credentials; this one is long enough for the log filter to scrub it, and
 # appears in no path or word the tests look for.
 CALLBACK_SECRET = "moto-Secret-9d2"
-
-
-@pytest.fixture(scope="module")
-def mock_url(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[str]:
-    """`python -m mock_vidicore --port 0` for this module, running callbacks from moto."""
-    folder = tmp_path_factory.mktemp("mock")
-    running = launch_mock(folder, "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05",
-                          "--script-time-limit-s", "30", "--data-dir", str(folder / "data"))
-    try:
-        yield running.url
-    finally:
-        assert running.stop() == 0, running.log_path.read_text()
-
-
-@pytest.fixture
-def callback_bucket(s3: Any) -> str:
-    """A fresh, empty bucket for one test's callback location."""
-    bucket = f"cb-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket)
-    return bucket
-
-
-@pytest.fixture
-def api(mock_url: str) -> Iterator[Api]:
-    """The operator's side of the mock's /API."""
-    client = Api(mock_url)
-    try:
-        yield client
-    finally:
-        client.session.close()
-
-
-def settings_for(mock_url: str, s3_endpoint: str, bucket: str, store: Path, **overrides: object) -> Settings:
-    """Service settings against the mock and moto; ``overrides`` are ``section__key=value``."""
-    values: dict[str, object] = {
-        "vidicore.url": mock_url, "vidicore.user": "admin", "vidicore.password": "admin",
-        "vidicore.resource_name": f"vidiplug-{uuid.uuid4().hex[:8]}",
-        "callback.uri": f"s3://test:test@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
-        "store.path": str(store), "service.poll_interval_s": 0.2, "service.workers": 2,
-        "service.autotrain": False, "service.status_port": -1,
-    }
-    values.update({key.replace("__", "."): value for key, value in overrides.items()})
-    return load_settings(None, {}, values)
-
-
-@dataclass
-class Api:
-    """mock_vidicore's /API as an operator uses it (plain requests, nothing from vidiplug)."""
-
-    base_url: str
-    session: requests.Session = field(default_factory=requests.Session)
-
-    def __post_init__(self) -> None:
-        self.session.auth = ("admin", "admin")
-
-    def call(self, method: str, path: str, expect: int = 200, **kwargs: Any) -> Any:
-        """Send with JSON accepted, check the status, return the parsed body (or None)."""
-        kwargs.setdefault("timeout", 30)
-        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
-        response = self.session.request(method, f"{self.base_url}/API/{path}", headers=headers, **kwargs)
-        assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content and "json" in response.headers.get("Content-Type", "") else None
-
-    def resources(self, kind: str, url: str) -> list[str]:
-        """Ids of the ``kind`` resources whose url (vidinet) or uri (callback) is ``url``."""
-        doc = self.call("GET", f"resource/{kind}") or {}
-        key = "url" if kind == "vidinet" else "uri"
-        return [str(r["id"]) for r in doc.get("resource", []) or [] if r.get(kind, {}).get(key) == url]
-
-    def collections_named(self, name: str) -> list[str]:
-        """Ids of the collections called exactly ``name``."""
-        found = self.call("PUT", "collection", json={"text": name}) or {}
-        return [str(c["id"]) for c in found.get("collection", []) or [] if c.get("name") == name]
-
-    def import_file(self, path: Path) -> str:
-        """A new item holding ``path`` (placeholder + raw upload); its id."""
-        item_id = str(self.call("POST", "import/placeholder", params={"container": "1"})["id"])
-        self.call("POST", f"import/placeholder/{item_id}/container/raw", params={"filename": path.name},
-                  data=path.read_bytes(), headers={"Content-Type": "application/octet-stream"})
-        return item_id
-
-    def analyze(self, item_id: str, resource_id: str, callback_id: str, **params: str) -> str:
-        """Start an analyze job; its id."""
-        query = [("resourceId", resource_id), ("callbackId", callback_id)]
-        query += [("jobmetadata", f"cognitive_service_{k}={v}") for k, v in params.items()]
-        return str(self.call("POST", f"item/{item_id}/analyze", params=query, json={})["jobId"])
-
-    def job(self, job_id: str) -> dict[str, Any]:
-        """The JobDocument of ``job_id``."""
-        doc: dict[str, Any] = self.call("GET", f"job/{job_id}", params={"metadata": "true"})
-        return doc
-
-    def wait_job(self, job_id: str, timeout_s: float = 240.0) -> dict[str, Any]:
-        """The job once it reached a terminal state."""
-        def ended() -> dict[str, Any] | None:
-            job = self.job(job_id)
-            return job if job["status"] in TERMINAL else None
-        job: dict[str, Any] = wait_for(ended, timeout_s, f"job {job_id} to end")
-        return job
 
 
 def write_config(path: Path, mock_url: str, s3_endpoint: str, bucket: str, store: Path, *,
@@ -205,12 +103,7 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             served.stop()
 
 
-def job_data(job: dict[str, Any]) -> dict[str, str]:
-    """A JobDocument's data as a dict."""
-    return {entry["key"]: entry["value"] for entry in job.get("data", []) or []}
-
-
-def served_resource(api: Api, bucket: str, served: Served) -> tuple[str, str]:
+def served_resource(operator: Operator, bucket: str, served: Served) -> tuple[str, str]:
     """The vidinet and callback resource ids ``served`` registered (after its "serving" line)."""
     line = served.wait_line("serving as resource")
     resource_id = line.split("serving as resource ")[1].split()[0]
@@ -243,24 +136,22 @@ class GatedEngine:
 
 
 @pytest.fixture
-def service_app(mock_url: str, s3_endpoint: str, callback_bucket: str, tmp_path: Path,
-                dlib_engine: Any) -> Iterator[Callable[..., ServiceApp]]:
-    """``service_app(engine=None, **overrides)``: a started in-process ServiceApp (stopped after the test)."""
+def service_app(start_service: StartService) -> Iterator[StartService]:
+    """``service_app(engine=None, **overrides)``: start_service with instance names ``app-N``.
+
+    After the test it opens every GatedEngine's gate, so that start_service can stop the apps.
+    """
     started: list[ServiceApp] = []
 
     def start(engine: Any = None, **overrides: object) -> ServiceApp:
-        settings = settings_for(mock_url, s3_endpoint, callback_bucket, tmp_path / f"store-{len(started)}.sqlite",
-                                **overrides)
-        app = ServiceApp(settings, instance=f"app-{len(started)}", engine=engine or dlib_engine)
+        app = start_service(instance=f"app-{len(started)}", engine=engine, **overrides)
         started.append(app)
-        app.start()
         return app
 
     try:
         yield start
     finally:
-        for app in reversed(started):
+        for app in started:
             gate = getattr(app.engine, "gate", None)
             if gate is not None:
                 gate.set()
-            app.stop()

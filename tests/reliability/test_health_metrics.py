@@ -7,14 +7,15 @@ through the constructor, holds a job running) and one ``vidiplug serve`` process
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from faults_b import (Api, GatedEngine, api, callback_bucket, job_data, mock_url, serve,  # noqa: F401
-                      served_resource, service_app, write_config)
+from faults_b import GatedEngine, served_resource, write_config
+from operator_api import Operator, job_data
 from support import wait_for
 from vidiplug.service.app import ServiceApp
 
@@ -41,17 +42,17 @@ def total(samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: s
 
 
 def test_health_reports_the_resource_the_last_poll_a_running_job_and_reachable_stores(
-        service_app: Callable[..., ServiceApp], dlib_engine: Any, api: Api, data_dir: Path) -> None:
+        service_app: Callable[..., ServiceApp], dlib_engine: Any, operator: Operator, data_dir: Path) -> None:
     engine = GatedEngine(dlib_engine)
     app = service_app(engine=engine, service__status_port=0)
     reg = app.registration
     assert reg is not None
-    job_id = api.analyze(api.import_file(data_dir / HAMILTON), reg.resource_id, reg.callback_id)
+    job_id = operator.analyze(operator.import_file(data_dir / HAMILTON), reg.resource_id, reg.callback_id)
     assert engine.entered.wait(60), "the job never reached face detection"
 
     status, running = get_health(app)
     engine.gate.set()
-    api.wait_job(job_id)
+    operator.wait_job(job_id)
     idle = wait_for(lambda: (lambda h: h if not h[1]["running_jobs"] else None)(get_health(app)), 60,
                     "the job to leave running_jobs")
 
@@ -79,13 +80,13 @@ def test_health_is_degraded_with_the_reason_when_the_callback_bucket_is_gone(
 
 
 def test_metrics_count_jobs_by_outcome_duration_faces_realtime_factor_and_errors(
-        service_app: Callable[..., ServiceApp], api: Api, data_dir: Path) -> None:
+        service_app: Callable[..., ServiceApp], operator: Operator, data_dir: Path) -> None:
     app = service_app(service__status_port=0)
     reg = app.registration
     assert reg is not None and app.status_server is not None
-    item = api.import_file(data_dir / HAMILTON)
-    good = api.wait_job(api.analyze(item, reg.resource_id, reg.callback_id))
-    bad = api.wait_job(api.analyze(item, reg.resource_id, reg.callback_id, ConfidenceThreshold="lots"))
+    item = operator.import_file(data_dir / HAMILTON)
+    good = operator.wait_job(operator.analyze(item, reg.resource_id, reg.callback_id))
+    bad = operator.wait_job(operator.analyze(item, reg.resource_id, reg.callback_id, ConfidenceThreshold="lots"))
     url = app.status_server.url
 
     samples = wait_for(lambda: (lambda s: s if total(s, "vidiplug_jobs_total") == 2 else None)(metric_samples(url)),
@@ -105,14 +106,14 @@ def test_metrics_count_jobs_by_outcome_duration_faces_realtime_factor_and_errors
 
 
 def test_a_10_kb_parameter_value_is_cut_in_the_failure_reason_and_the_log(
-        service_app: Callable[..., ServiceApp], api: Api, data_dir: Path, caplog: Any) -> None:
+        service_app: Callable[..., ServiceApp], operator: Operator, data_dir: Path, caplog: Any) -> None:
     caplog.set_level(logging.INFO)
     app = service_app()
     reg = app.registration
     assert reg is not None
     value = "9" * 10_000
 
-    job = api.wait_job(api.analyze(api.import_file(data_dir / OBAMA), reg.resource_id, reg.callback_id,
+    job = operator.wait_job(operator.analyze(operator.import_file(data_dir / OBAMA), reg.resource_id, reg.callback_id,
                                    ConfidenceThreshold=value))
 
     reason = job_data(job)["failureReason"]
@@ -147,12 +148,12 @@ def test_the_schedulers_per_poll_lines_are_debug_not_info(service_app: Callable[
 
 
 def test_serve_answers_health_and_metrics_on_the_configured_port_and_keeps_info_quiet(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, serve: Any, tmp_path: Path) -> None:
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, serve: Any, tmp_path: Path) -> None:
     config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket,
                           tmp_path / "store.sqlite", resource="health-serve",
                           extra='status_bind = "127.0.0.1"\nstatus_port = 0\n')
     served = serve(config, "healthy")
-    resource_id, _ = served_resource(api, callback_bucket, served)
+    resource_id, _ = served_resource(operator, callback_bucket, served)
     line = served.wait_line("status endpoint at ")
     base = line.split("status endpoint at ")[1].split("/health")[0]
     seen: set[str] = set()

@@ -18,11 +18,9 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from faults_a import (  # noqa: F401 - fixtures
-    QUICK_RETRIES, FaultProxy, callback_bucket, fingerprints_shown, mock_url, operator, s3_proxy, service_settings,
-    start_service,
-)
+from faults_a import QUICK_RETRIES, FaultProxy, fingerprints_shown
 from operator_api import Operator, job_data
+from service_fixtures import service_settings
 from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.gallery import Identity
 from vidiplug.identity.store import SqliteStore

@@ -11,24 +11,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from faults_b import (Api, api, callback_bucket, job_data, mock_url, run_vidiplug, serve,  # noqa: F401
-                      served_resource, write_config)
+from faults_b import run_vidiplug, served_resource, write_config
+from operator_api import Operator, job_data
 
 NO_TAKEOVER = "claim_timeout_s = 3600\nstatus_port = -1\n"
 
 
 def test_a_missing_work_dir_fails_the_job_at_once_with_the_reason_and_a_logged_traceback(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, serve: Any, tmp_path: Path,
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, serve: Any, tmp_path: Path,
         data_dir: Path) -> None:
     missing = tmp_path / "no-such-work-dir"
     config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket,
                           tmp_path / "store.sqlite", resource="workdir-missing",
                           extra=f'{NO_TAKEOVER}work_dir = "{missing}"\n')
     served = serve(config, "no-workdir")
-    resource_id, callback_id = served_resource(api, callback_bucket, served)
-    item = api.import_file(data_dir / "face_recognition/examples/obama.jpg")
+    resource_id, callback_id = served_resource(operator, callback_bucket, served)
+    item = operator.import_file(data_dir / "face_recognition/examples/obama.jpg")
 
-    job = api.wait_job(api.analyze(item, resource_id, callback_id), timeout_s=120)
+    job = operator.wait_job(operator.analyze(item, resource_id, callback_id), timeout_s=120)
 
     assert job["status"] == "FAILED_TOTAL", job
     reason = job_data(job)["failureReason"]
@@ -40,7 +40,7 @@ def test_a_missing_work_dir_fails_the_job_at_once_with_the_reason_and_a_logged_t
 
 
 def test_the_next_job_fails_too_and_the_service_keeps_polling(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, serve: Any, tmp_path: Path,
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, serve: Any, tmp_path: Path,
         data_dir: Path) -> None:
     work_dir = tmp_path / "not-a-folder"
     work_dir.write_text("a file where the folder should be\n", encoding="utf-8")
@@ -48,10 +48,10 @@ def test_the_next_job_fails_too_and_the_service_keeps_polling(
                           tmp_path / "store.sqlite", resource="workdir-file",
                           extra=f'{NO_TAKEOVER}workers = 1\nwork_dir = "{work_dir}"\n')
     served = serve(config, "file-workdir")
-    resource_id, callback_id = served_resource(api, callback_bucket, served)
-    item = api.import_file(data_dir / "face_recognition/examples/obama.jpg")
+    resource_id, callback_id = served_resource(operator, callback_bucket, served)
+    item = operator.import_file(data_dir / "face_recognition/examples/obama.jpg")
 
-    jobs = [api.wait_job(api.analyze(item, resource_id, callback_id), timeout_s=120) for _ in range(2)]
+    jobs = [operator.wait_job(operator.analyze(item, resource_id, callback_id), timeout_s=120) for _ in range(2)]
 
     assert [job["status"] for job in jobs] == ["FAILED_TOTAL", "FAILED_TOTAL"]
     assert all(str(work_dir) in job_data(job)["failureReason"] for job in jobs)

@@ -9,7 +9,6 @@ from fractions import Fraction
 from pathlib import Path
 
 from generated_media import portrait, write_rated_clip, write_timed_clip
-
 from vidiplug.engine.dlib import DlibEngine
 from vidiplug.media import probe_media
 from vidiplug.media.frames import sample_frames

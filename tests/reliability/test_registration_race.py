@@ -11,7 +11,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from faults_b import CALLBACK_SECRET, Api, api, callback_bucket, mock_url, serve, settings_for, write_config  # noqa: F401
+from faults_b import CALLBACK_SECRET, write_config
+from operator_api import Operator
+from service_fixtures import service_settings
 from vidiplug.service.registration import Registration, register
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
@@ -48,13 +50,13 @@ def register_at_once(settings: Settings, count: int) -> list[Registration]:
 
 def race_settings(mock_url: str, s3_endpoint: str, bucket: str, tmp_path: Path) -> Settings:
     tag = uuid.uuid4().hex[:8]
-    return settings_for(mock_url, s3_endpoint, bucket, tmp_path / "store.sqlite",
+    return service_settings(mock_url, s3_endpoint, bucket, tmp_path / "store.sqlite",
                         vidicore__resource_name=f"race-{tag}", service__training_collection=f"Training-{tag}",
                         analysis__unknown_collection_name=f"Unknowns-{tag}")
 
 
 def test_instances_registering_at_once_end_on_one_vidinet_resource(mock_url: str, s3_endpoint: str,
-                                                                   callback_bucket: str, api: Api,
+                                                                   callback_bucket: str, operator: Operator,
                                                                    tmp_path: Path) -> None:
     settings = race_settings(mock_url, s3_endpoint, callback_bucket, tmp_path)
 
@@ -63,20 +65,20 @@ def test_instances_registering_at_once_end_on_one_vidinet_resource(mock_url: str
     resource_ids = {r.resource_id for r in registrations}
     assert len(resource_ids) == 1, resource_ids
     url = f"vidinet://{settings.vidicore.resource_name}@vidiplug"
-    assert api.resources("vidinet", url) == sorted(resource_ids)
+    assert operator.resources("vidinet", url) == sorted(resource_ids)
 
 
 def test_instances_registering_at_once_share_one_callback_and_one_collection_each(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, tmp_path: Path) -> None:
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, tmp_path: Path) -> None:
     settings = race_settings(mock_url, s3_endpoint, callback_bucket, tmp_path)
 
     registrations = register_at_once(settings, INSTANCES)
 
     assert len(set(registrations)) == 1, set(registrations)
     only = registrations[0]
-    assert api.resources("callback", settings.callback.uri.reveal()) == [only.callback_id]
-    assert api.collections_named(settings.service.training_collection) == [only.training_collection_id]
-    assert api.collections_named(settings.analysis.unknown_collection_name) == [only.unknown_collection_id]
+    assert operator.resources("callback", settings.callback.uri.reveal()) == [only.callback_id]
+    assert operator.collections_named(settings.service.training_collection) == [only.training_collection_id]
+    assert operator.collections_named(settings.analysis.unknown_collection_name) == [only.unknown_collection_id]
 
 
 def test_a_restarted_instance_attaches_to_the_resource_the_racers_chose(mock_url: str, s3_endpoint: str,
@@ -92,7 +94,7 @@ def test_a_restarted_instance_attaches_to_the_resource_the_racers_chose(mock_url
 
 
 def test_serve_processes_started_together_share_one_resource_and_run_its_jobs(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, serve: Any, tmp_path: Path,
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, serve: Any, tmp_path: Path,
         data_dir: Path) -> None:
     resource = f"together-{uuid.uuid4().hex[:8]}"
     config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket,
@@ -104,8 +106,8 @@ def test_serve_processes_started_together_share_one_resource_and_run_its_jobs(
     ids = {line.split("serving as resource ")[1].split()[0] for line in lines}
     assert len(ids) == 1, lines
     resource_id = ids.pop()
-    assert api.resources("vidinet", f"vidinet://{resource}@vidiplug") == [resource_id]
-    callback_id = api.resources("callback", f"s3://test:{CALLBACK_SECRET}@{callback_bucket}/callbacks/")[0]
-    item = api.import_file(data_dir / "face_recognition/examples/obama.jpg")
-    job = api.wait_job(api.analyze(item, resource_id, callback_id))
+    assert operator.resources("vidinet", f"vidinet://{resource}@vidiplug") == [resource_id]
+    callback_id = operator.resources("callback", f"s3://test:{CALLBACK_SECRET}@{callback_bucket}/callbacks/")[0]
+    item = operator.import_file(data_dir / "face_recognition/examples/obama.jpg")
+    job = operator.wait_job(operator.analyze(item, resource_id, callback_id))
     assert job["status"] == "FINISHED", job

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from faults_a import callback_bucket, mock_url, operator, start_service  # noqa: F401 - fixtures
 from operator_api import Operator
 from support import wait_for
 from vidiplug.identity.gallery import Identity, IdentityKind
@@ -36,7 +35,8 @@ def two_instances(start_service: Any, tmp_path: Path) -> tuple[ServiceApp, Servi
 def unknown_item(operator: Operator, app: ServiceApp, name: str) -> tuple[str, str]:
     """A stored unknown fingerprint and an item carrying it whose vcs_face_value is ``name``: (fingerprint, item id)."""
     dim = app.engine.info.dim
-    fingerprint = app.store.create_unknown(app.engine.info, np.ones((1, dim), np.float32) / np.sqrt(dim), [0.9], None).id
+    vectors = np.ones((1, dim), np.float32) / np.sqrt(dim)
+    fingerprint = app.store.create_unknown(app.engine.info, vectors, [0.9], None).id
     body = {"timespan": [{"start": "-INF", "end": "+INF", "field": [
         {"name": "vcs_face_externalId", "value": [{"value": fingerprint}]},
         {"name": "vcs_face_value", "value": [{"value": name}]}]}]}

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from faults_b import (CALLBACK_SECRET, Api, api, callback_bucket, mock_url, run_vidiplug,  # noqa: F401
-                      serve, served_resource, write_config)
+from faults_b import CALLBACK_SECRET, run_vidiplug, served_resource, write_config
+from operator_api import Operator
 
 URL_PASSWORD = "Url-Pa55word-7f3"
 
@@ -60,16 +60,16 @@ def test_a_config_error_naming_a_url_with_credentials_is_redacted(tmp_path: Path
 
 
 def test_serve_prints_and_logs_no_secret_from_the_url_or_the_callback_uri(
-        mock_url: str, s3_endpoint: str, callback_bucket: str, api: Api, serve: Any, tmp_path: Path,
+        mock_url: str, s3_endpoint: str, callback_bucket: str, operator: Operator, serve: Any, tmp_path: Path,
         data_dir: Path) -> None:
     config = write_config(tmp_path / "vidiplug.toml", with_credentials(mock_url, "admin", URL_PASSWORD), s3_endpoint,
                           callback_bucket, tmp_path / "store.sqlite", resource="secret-serve",
                           extra="status_port = -1\nlog_level = \"DEBUG\"\n")
     served = serve(config, "secretive")
-    resource_id, callback_id = served_resource(api, callback_bucket, served)
-    item = api.import_file(data_dir / "face_recognition/examples/obama.jpg")
+    resource_id, callback_id = served_resource(operator, callback_bucket, served)
+    item = operator.import_file(data_dir / "face_recognition/examples/obama.jpg")
 
-    job = api.wait_job(api.analyze(item, resource_id, callback_id))
+    job = operator.wait_job(operator.analyze(item, resource_id, callback_id))
     assert served.stop() == 0
 
     assert job["status"] == "FINISHED", job

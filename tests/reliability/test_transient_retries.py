@@ -15,10 +15,7 @@ from typing import Any
 
 import pytest
 
-from faults_a import (  # noqa: F401 - fixtures
-    DROP, LOSE_ANSWER, PATIENT_RETRIES, QUICK_RETRIES, UNAVAILABLE, FaultProxy, callback_bucket, fingerprints_shown,
-    mock_url, operator, s3_proxy, start_service, vidicore_proxy,
-)
+from faults_a import DROP, LOSE_ANSWER, PATIENT_RETRIES, QUICK_RETRIES, UNAVAILABLE, FaultProxy, fingerprints_shown
 from operator_api import Operator, job_data
 from support import wait_for
 from vidiplug.service.app import ServiceApp
@@ -88,7 +85,7 @@ def test_a_hand_back_whose_answer_was_lost_is_not_taken_for_a_failure(
     vidicore_proxy.fail("PUT", STATUS, LOSE_ANSWER, times=1)  # VidiCore takes VIDINET_JOB; the answer never comes
     caplog.set_level(logging.INFO, logger="vidiplug.service")
 
-    item, job = analysed(operator, app, data_dir)
+    _, job = analysed(operator, app, data_dir)
     assert app.poller is not None
     wait_for(lambda: job["jobId"] in app.poller.finished, 30, "the runner to end")
 

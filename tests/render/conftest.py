@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 
 import pytest
 
+from support import HOSTILE_NAMES
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.engine.dlib import RULES
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
-from support import HOSTILE_NAMES
 
-
-ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, 417000, tzinfo=timezone.utc)
+ANALYZED_AT = datetime(2021, 8, 18, 8, 0, 46, 417000, tzinfo=UTC)
 ENGINE = EngineInfo(name="dlib", model="hog+resnet", version="abc123", dim=128, rules=RULES)
 
 Span = tuple[float, float]

@@ -74,7 +74,8 @@ def test_frame_rate_picks_the_native_frame_base(rate: Fraction | None, expected:
 
 @pytest.mark.parametrize(
     "rate",
-    [Fraction(3, 1_000_001), Fraction(1, 1_000_000), Fraction(1, 2), Fraction(-25), Fraction(1_000_000), Fraction(48_000)],
+    [Fraction(3, 1_000_001), Fraction(1, 1_000_000), Fraction(1, 2), Fraction(-25), Fraction(1_000_000),
+     Fraction(48_000)],
     ids=["frames-at-0-1-and-1e6-s", "one-per-1e6-s", "half-fps", "negative", "1e6-fps", "48000-fps"],
 )
 def test_degenerate_frame_rate_counts_in_milliseconds(rate: Fraction) -> None:

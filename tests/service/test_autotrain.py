@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from operator_api import Operator, field_values, job_data, wait_for
 
+from operator_api import Operator, field_values, job_data, wait_for
 from vidiplug.identity.store import IdentityStore, open_store
 from vidiplug.service.app import ServiceApp
 from vidiplug.service.autotrain import (

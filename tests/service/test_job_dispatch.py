@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,6 @@ def test_a_collection_job_of_an_undocumented_type_is_a_train_job_and_an_item_job
     # VidiCore's type for a collection's train job is not documented (vidicore-api.md §7.2).
     from vidiplug.errors import JobParameterError
     from vidiplug.service.runner import handler_for
-
     from vidiplug.vidicore.documents import JobState
 
     collection_job = Job("VX-1", "COLLECTION_TRAIN", JobState.READY, {"collectionId": "VX-9"}, "admin", None)

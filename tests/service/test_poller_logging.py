@@ -9,7 +9,8 @@ import pytest
 import vidiplug.service.poller  # noqa: F401 - importing it installs the filter
 
 
-def test_skipped_overlapping_polls_are_not_warned_about_but_other_warnings_are(caplog: pytest.LogCaptureFixture) -> None:
+def test_skipped_overlapping_polls_are_not_warned_about_but_other_warnings_are(
+        caplog: pytest.LogCaptureFixture) -> None:
     scheduler_log = logging.getLogger("apscheduler.scheduler")
     with caplog.at_level(logging.WARNING, logger="apscheduler.scheduler"):
         scheduler_log.warning('Execution of job "%s" skipped: maximum number of running instances reached (%d)',

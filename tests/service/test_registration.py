@@ -26,7 +26,8 @@ def test_a_restart_reuses_the_resource_the_callback_and_the_configuration(start_
     assert statuses(precheck) == {"EXISTS"}
     groups = {g["name"] for g in precheck["fieldGroup"]}
     assert {"adu_face_VidiplugFaceAnalyzer", "adu_av_analyzedValue", "adu_av_boundingBox"} <= groups
-    assert {t["jobType"] for t in precheck["taskDefinition"]} == {"VCS_TRAINING_MERGE_ITEMS", "VCS_TRAINING_RELABEL_ITEM"}
+    job_types = {t["jobType"] for t in precheck["taskDefinition"]}
+    assert job_types == {"VCS_TRAINING_MERGE_ITEMS", "VCS_TRAINING_RELABEL_ITEM"}
     trainings = [c for c in operator.call("PUT", "collection", json={"text": "FaceTrainingDataset"})["collection"]
                  if c["name"] == "FaceTrainingDataset"]
     assert len(trainings) == 1

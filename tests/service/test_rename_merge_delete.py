@@ -204,7 +204,8 @@ def test_a_name_the_store_refuses_fails_one_relabel_job_and_is_not_asked_again(
     watch = app.unknowns_watch
     assert watch is not None
     dim = app.engine.info.dim
-    fingerprint = app.store.create_unknown(app.engine.info, np.ones((1, dim), np.float32) / np.sqrt(dim), [0.9], None).id
+    vectors = np.ones((1, dim), np.float32) / np.sqrt(dim)
+    fingerprint = app.store.create_unknown(app.engine.info, vectors, [0.9], None).id
     item = placeholder(operator, ("vcs_face_externalId", fingerprint), ("vcs_face_value", "tab\tname"))
 
     def relabel_jobs() -> list[dict[str, Any]]:

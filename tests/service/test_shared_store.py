@@ -1,4 +1,7 @@
-"""Two service instances on two resources sharing one PostgreSQL identity store (mock VidiCore, moto, real PostgreSQL)."""
+"""Two service instances on two resources sharing one PostgreSQL identity store.
+
+Against mock VidiCore, moto and a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from operator_api import Operator
 from postgres_server import PostgresServer
-
 from vidiplug.identity.gallery import IdentityKind
 from vidiplug.identity.store import open_store
 from vidiplug.service.app import ServiceApp
@@ -18,7 +21,8 @@ BIDEN = "face_recognition/examples/biden.jpg"
 
 
 def test_two_instances_on_one_postgresql_store_make_one_fingerprint_and_one_item(
-        start_service: Callable[..., ServiceApp], operator: Operator, data_dir: Path, postgres_server: PostgresServer) -> None:
+        start_service: Callable[..., ServiceApp], operator: Operator, data_dir: Path,
+        postgres_server: PostgresServer) -> None:
     with postgres_server.database() as url:
         apps: list[ServiceApp] = [start_service(f"host-{name}", store__url=url) for name in "ab"]
         photos = [operator.import_file(data_dir / BIDEN) for _ in apps]

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from vidiplug.callbacks import CallbackFile
 from vidiplug.errors import StorageError, StorageUnavailable
 from vidiplug.settings import CallbackSettings, Secret
-from vidiplug.storage.callback_store import CallbackFile, CallbackStore
+from vidiplug.storage.callback_store import CallbackStore
 from vidiplug.storage.location import S3Credentials, S3Location
 
 pytestmark = pytest.mark.timeout(60)
@@ -130,10 +131,9 @@ def test_put_object_and_get_object_round_trip_under_the_prefix(store: CallbackSt
 
 
 def test_missing_bucket_raises_storage_error_naming_bucket_and_code(s3_endpoint: str) -> None:
-    with CallbackStore(S3Location("no-such-bucket-4711", PREFIX, CREDENTIALS), endpoint_url=s3_endpoint) as store:
-
-        with pytest.raises(StorageError) as caught:
-            store.put_bundle("VX-12", BUNDLE)
+    with (CallbackStore(S3Location("no-such-bucket-4711", PREFIX, CREDENTIALS), endpoint_url=s3_endpoint) as store,
+          pytest.raises(StorageError) as caught):
+        store.put_bundle("VX-12", BUNDLE)
 
     assert caught.value.code == "NoSuchBucket"
     assert str(caught.value).startswith(f"no-such-bucket-4711/{PREFIX}/VX-12/result.json: NoSuchBucket")
@@ -149,20 +149,18 @@ def test_missing_object_raises_storage_error_with_the_code(store: CallbackStore)
 
 
 def test_unreachable_server_raises_storage_unavailable(bucket: str) -> None:
-    with CallbackStore(S3Location(bucket, PREFIX, CREDENTIALS), endpoint_url="http://127.0.0.1:9",
-                       connect_timeout_s=1, read_timeout_s=1, max_retries=0) as store:
-
-        with pytest.raises(StorageUnavailable) as caught:
-            store.list_job_files("VX-12")
+    with (CallbackStore(S3Location(bucket, PREFIX, CREDENTIALS), endpoint_url="http://127.0.0.1:9",
+                        connect_timeout_s=1, read_timeout_s=1, max_retries=0) as store,
+          pytest.raises(StorageUnavailable) as caught):
+        store.list_job_files("VX-12")
 
     assert caught.value.code == "EndpointConnectionError"
 
 
 def test_a_missing_bucket_is_not_called_transient(s3_endpoint: str) -> None:
-    with CallbackStore(S3Location("no-such-bucket-4712", PREFIX, CREDENTIALS), endpoint_url=s3_endpoint) as store:
-
-        with pytest.raises(StorageError) as caught:
-            store.put_bundle("VX-12", BUNDLE)
+    with (CallbackStore(S3Location("no-such-bucket-4712", PREFIX, CREDENTIALS), endpoint_url=s3_endpoint) as store,
+          pytest.raises(StorageError) as caught):
+        store.put_bundle("VX-12", BUNDLE)
 
     assert not isinstance(caught.value, StorageUnavailable)
 

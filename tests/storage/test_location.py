@@ -110,5 +110,5 @@ def test_settings_in_parts_build_the_same_location_as_a_uri() -> None:
 
 
 def test_settings_without_a_location_raise_config_error() -> None:
-    with pytest.raises(ConfigError, match="callback.uri or callback.bucket"):
+    with pytest.raises(ConfigError, match=r"callback.uri or callback.bucket"):
         S3Location.from_settings(CallbackSettings())

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from support import HOSTILE_NAMES
 from vidicore_mock import MockVidiCore, NewClient, start_mock
 from vidiplug.vidicore.client import VidiCoreClient
-from support import HOSTILE_NAMES
 
 
 @pytest.fixture(scope="session")

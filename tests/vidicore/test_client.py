@@ -12,7 +12,13 @@ import pytest
 
 from vidicore_mock import MockVidiCore, NewClient, closed_port
 from vidiplug.errors import (
-    Conflict, JobAlreadyClaimed, JobParameterError, NotFound, Unauthorized, VidiCoreError, VidiCoreUnavailable,
+    Conflict,
+    JobAlreadyClaimed,
+    JobParameterError,
+    NotFound,
+    Unauthorized,
+    VidiCoreError,
+    VidiCoreUnavailable,
 )
 from vidiplug.vidicore import Job, JobState, VidiCoreClient
 
@@ -125,7 +131,7 @@ def test_an_id_that_would_change_the_path_is_refused(client: VidiCoreClient, bad
 def test_closed_port_raises_vidicore_unavailable(new_client: NewClient) -> None:
     client = new_client(base_url=f"http://127.0.0.1:{closed_port()}", timeout_s=2.0)
 
-    with pytest.raises(VidiCoreUnavailable, match="cannot connect to http://127.0.0.1:") as caught:
+    with pytest.raises(VidiCoreUnavailable, match=r"cannot connect to http://127.0.0.1:") as caught:
         client.get_job("VX-1")
 
     assert caught.value.status is None

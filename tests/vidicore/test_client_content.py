@@ -57,7 +57,7 @@ def test_get_item_with_a_tag_reads_that_tags_uris(client: VidiCoreClient, photo:
 
 
 def test_importing_a_missing_file_raises_media_error(client: VidiCoreClient, tmp_path: Path) -> None:
-    with pytest.raises(MediaError, match="missing.png"):
+    with pytest.raises(MediaError, match=r"missing.png"):
         client.import_placeholder_with_file(tmp_path / "missing.png")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def test_a_claimed_job_carries_its_claim_time_and_one_attempt(client: VidiCoreCl
     assert (job.step_timestamp, job.attempts) == (None, 0)
     assert claimed.attempts == 1
     assert claimed.step_timestamp is not None and claimed.step_timestamp.tzinfo is not None
-    assert abs(datetime.now(timezone.utc) - claimed.step_timestamp) < timedelta(seconds=60)
+    assert abs(datetime.now(UTC) - claimed.step_timestamp) < timedelta(seconds=60)
 
 
 def test_a_quiet_job_is_taken_over_with_stale_after_s(client: VidiCoreClient, service_id: str) -> None:
@@ -68,9 +68,9 @@ def test_step_timestamp_is_read_as_utc() -> None:
     zulu = parse_job(step(timestamp="2024-05-01T10:00:00.123Z", attempts="3"))
     offset = parse_job(step(timestamp="2024-05-01T12:00:00+02:00"))
 
-    assert zulu.step_timestamp == datetime(2024, 5, 1, 10, 0, 0, 123000, tzinfo=timezone.utc)
+    assert zulu.step_timestamp == datetime(2024, 5, 1, 10, 0, 0, 123000, tzinfo=UTC)
     assert zulu.attempts == 3
-    assert offset.step_timestamp == datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
+    assert offset.step_timestamp == datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def test_an_unreadable_timestamp_or_attempt_count_reads_as_unknown() -> None:

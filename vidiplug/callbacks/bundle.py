@@ -18,6 +18,7 @@ from lxml import etree
 from vidiplug.callbacks.metadata_json import face_spans
 from vidiplug.callbacks.scripts import ScriptName, load_script
 from vidiplug.errors import CallbackError
+from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 
@@ -36,8 +37,6 @@ MAX_REASON_CHARS = 1000
 XML_TYPE = "application/xml"
 JPEG_TYPE = "image/jpeg"
 
-# Ids and fingerprints become S3 keys and API path segments: no "/", "..", quotes or spaces.
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _ANALYZER_ID = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")  # as render/metadata_xml.py requires
 # Inert in XML text and in JavaScript source: markup characters, JS line terminators that JSON
@@ -50,13 +49,15 @@ class CallbackFile:
     """One file of a callback bundle, named relative to the job's folder (``faces/fp.jpg``, ``010-x.xml``).
 
     ``is_script`` files are CallbackDocuments (names end in ``.xml``, run by VidiCore in
-    lexical order); the others are data the scripts read and must be uploaded first.
+    lexical order; its executor ignores anything else); the others are data the scripts read,
+    must not end in ``.xml`` (they would run as scripts) and must be uploaded first. The
+    storage room's ``put_bundle`` takes it as a ``BundleFile``.
     """
 
     name: str
     data: bytes = field(repr=False)
     content_type: str
-    is_script: bool
+    is_script: bool = False
 
 
 def json_literal(value: object) -> str:
@@ -156,7 +157,8 @@ def build_analyze_bundle(
         "previouslyImported": previous,
         "spans": face_spans(result, analyzer_id=analyzer_id),
     }
-    return crops + [
+    return [
+        *crops,
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
     ]
@@ -254,8 +256,9 @@ def _script_file(file_name: str, script_name: ScriptName, job_id: str, data: dic
 
 
 def _safe_id(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _SAFE_ID.fullmatch(value) or ".." in value:
-        raise CallbackError(f"{what} {ascii(value)}: use letters, digits, '.', '_', '-' (at most 200)")
+    # Ids and fingerprints become S3 keys and API path segments: no "/", "..", quotes or spaces.
+    if not is_safe_name(value):
+        raise CallbackError(f"{what} {value!a}: {SAFE_NAME_RULE} (at most 200)")
     return value
 
 

@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -77,7 +77,7 @@ def read_script_file(filename: str) -> str:
     raise CallbackError(f"callback script {filename} not found (looked in {', '.join(looked)}); reinstall vidiplug")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_script(name: ScriptName) -> CallbackScript:
     """The script ``name``, with the shared helpers in front and its content version.
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mock_vidicore.moto_s3 import local_s3
 from vidiplug.cli.commands import resolve_media, settings_from
 from vidiplug.errors import DemoError
 from vidiplug.media.probe import IMAGE_SUFFIXES
@@ -85,20 +86,6 @@ def wait_until(condition: Callable[[], T | None], timeout_s: float, what: str) -
         if time.monotonic() > deadline:
             raise DemoError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(0.1)
-
-
-@contextmanager
-def local_s3() -> Iterator[str]:
-    """moto's S3 server on a free loopback port; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @contextmanager

@@ -56,7 +56,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def say(line: str, secrets: tuple[str, ...], file: TextIO | None = None) -> None:
-    """Print ``line`` with every credential redacted (see ``vidiplug.logs.redact``): the only way serve and check print."""
+    """Print ``line`` with every credential redacted (see ``vidiplug.logs.redact``).
+
+    The only way serve and check print.
+    """
     print(redact(line, secrets), file=file if file is not None else sys.stdout)
 
 

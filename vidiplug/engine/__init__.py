@@ -11,6 +11,12 @@ from vidiplug.engine.calibration import DecisionRules
 from vidiplug.engine.registry import ENGINES, load_engine
 
 __all__ = [
-    "Box", "DecisionRules", "Detection", "Engine", "EngineInfo", "ENGINES", "LumaDetector",
+    "ENGINES",
+    "Box",
+    "DecisionRules",
+    "Detection",
+    "Engine",
+    "EngineInfo",
+    "LumaDetector",
     "load_engine",
 ]

@@ -52,7 +52,8 @@ def estimate_similarity(src: NDArray[np.floating], dst: NDArray[np.floating]) ->
     return matrix
 
 
-def norm_crop(image: NDArray[np.uint8], landmarks: NDArray[np.floating], size: int = ARCFACE_SIZE_PX) -> NDArray[np.uint8]:
+def norm_crop(image: NDArray[np.uint8], landmarks: NDArray[np.floating],
+              size: int = ARCFACE_SIZE_PX) -> NDArray[np.uint8]:
     """The aligned (size, size, 3) face crop ArcFace recognisers take.
 
     ``landmarks`` are the face's (5, 2) points in ``image`` pixels (Detection order);
@@ -68,7 +69,8 @@ def norm_crop(image: NDArray[np.uint8], landmarks: NDArray[np.floating], size: i
     if points.shape != (5, 2):
         raise EngineError(f"alignment needs (5, 2) landmarks, got {points.shape}")
     matrix = estimate_similarity(points, ARCFACE_TEMPLATE * (size / ARCFACE_SIZE_PX))
-    warped = cv2.warpAffine(np.ascontiguousarray(image), matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    warped = cv2.warpAffine(np.ascontiguousarray(image), matrix, (size, size), flags=cv2.INTER_LINEAR,
+                            borderValue=(0, 0, 0))
     crop: NDArray[np.uint8] = np.asarray(warped, dtype=np.uint8)
     return crop
 

@@ -5,15 +5,16 @@ Knows numpy only; nothing about media containers, stores or VidiCore.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.calibration import DecisionRules
+from vidiplug.engine.digest import files_sha256
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,10 @@ class LumaDetector(Protocol):
     """
 
     def luma_size(self, width: int, height: int) -> tuple[int, int] | None:
-        """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image, or None (colour)."""
+        """(width, height) of the grey picture detect() works on for a ``width`` x ``height`` image.
+
+        None when it works on colour.
+        """
         ...
 
     def detect(self, image: NDArray[np.uint8], luma: NDArray[np.uint8] | None = None) -> list[Detection]:
@@ -143,9 +147,4 @@ def l2_normalise(vectors: NDArray[np.floating]) -> NDArray[np.float32]:
 
 def files_digest(paths: Sequence[Path]) -> str:
     """First 12 hex digits of sha256 over the files' bytes in order: a model version stamp."""
-    sha = hashlib.sha256()
-    for path in paths:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-    return sha.hexdigest()[:12]
+    return files_sha256(*paths)[:12]

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import math
 import queue
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
+from vidiplug.engine.base import Box, Detection, EngineInfo, files_digest, l2_normalise
 from vidiplug.engine.calibration import DecisionRules
 from vidiplug.engine.config import EngineSettings, default_cache_dir
 from vidiplug.engine.dlib_onnx import INPUT_NAME, convert_face_resnet, load_or_convert, pack_chips, store_graph
@@ -284,7 +285,8 @@ class DlibEngine:
         image = np.ascontiguousarray(image)
         with self._models() as models:
             chips = [
-                np.asarray(self._dlib.get_face_chip(image, models.shape(image, self._rect(det.box)), CHIP_SIZE_PX, 0.25))
+                np.asarray(self._dlib.get_face_chip(image, models.shape(image, self._rect(det.box)),
+                                                    CHIP_SIZE_PX, 0.25))
                 for det in found
             ]
         if self._onnx is not None:
@@ -304,7 +306,8 @@ class DlibEngine:
         return l2_normalise(np.stack(rows))
 
     def _rect(self, box: Box) -> Any:
-        return self._dlib.rectangle(int(round(box.x1)), int(round(box.y1)), int(round(box.x2)) - 1, int(round(box.y2)) - 1)
+        return self._dlib.rectangle(int(round(box.x1)), int(round(box.y1)),
+                                    int(round(box.x2)) - 1, int(round(box.y2)) - 1)
 
 
 def _score_to_confidence(score: float) -> float:

@@ -257,12 +257,14 @@ class _Converter:
         else:
             mode = self.r.integer()
             if mode != 0:  # CONV_MODE
-                raise EngineError("dlib model file: a fully-connected affine layer where a convolutional one was expected")
+                raise EngineError("dlib model file: a fully-connected affine layer where a convolutional one "
+                                  "was expected")
             if name == "affine_2" and self.r.flag():
                 return x, shape  # disabled
         channels = shape[0]
         scaled = self.g.node("Mul", [x, self.g.weight("gamma", gamma.reshape(1, channels, 1, 1).astype(np.float32))])
-        return self.g.node("Add", [scaled, self.g.weight("beta", beta.reshape(1, channels, 1, 1).astype(np.float32))]), shape
+        bias = self.g.weight("beta", beta.reshape(1, channels, 1, 1).astype(np.float32))
+        return self.g.node("Add", [scaled, bias]), shape
 
     def _relu(self, x: str, shape: tuple[int, int, int]) -> tuple[str, tuple[int, int, int]]:
         if self.r.expect("relu_", "relu_2") == "relu_2" and self.r.flag():
@@ -273,7 +275,8 @@ class _Converter:
         self.r.expect(version)
         rows, cols, stride_y, stride_x, pad_y, pad_x = (self.r.integer() for _ in range(6))
         if (rows, cols, stride_y, stride_x, pad_y, pad_x) != (k, k, s, s, 0, 0):
-            raise EngineError(f"dlib model file: pooling {rows}x{cols}/{stride_y} pad {pad_y} where {k}x{k}/{s} was expected")
+            raise EngineError(f"dlib model file: pooling {rows}x{cols}/{stride_y} pad {pad_y} "
+                              f"where {k}x{k}/{s} was expected")
 
     def _max_pool(self, x: str, shape: tuple[int, int, int], *, k: int, s: int) -> tuple[str, tuple[int, int, int]]:
         self._pool_header("max_pool_2", k, s)
@@ -301,7 +304,7 @@ class _Converter:
         if shape == target:
             return x
         ends = [0] + [t - s for s, t in zip(shape, target)]
-        pads = np.array([0, 0, 0, 0] + ends, np.int64)
+        pads = np.array([0, 0, 0, 0, *ends], np.int64)
         return self.g.node("Pad", [x, self.g.weight("pads", pads)])
 
     def _fc(self, x: str, shape: tuple[int, int, int], *, n: int) -> tuple[str, tuple[int, int, int]]:

@@ -8,12 +8,14 @@ protocol on its stdin/stdout. Imports nothing above engine/.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import subprocess
 import sys
 import threading
 import weakref
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,10 +65,8 @@ def serve(model_path: str, requests: IO[bytes], replies: IO[bytes]) -> None:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.stdin is not None:
-        try:
+        with contextlib.suppress(OSError):
             process.stdin.close()
-        except OSError:
-            pass
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
@@ -106,7 +106,8 @@ class ResNetProcess:
 
     def compute(self, chips: Sequence[NDArray[np.uint8]]) -> NDArray[np.float32]:
         """Descriptors of aligned 150x150 RGB chips, shape (len(chips), 128)."""
-        batch = np.ascontiguousarray(np.stack(chips).astype(np.uint8)) if chips else np.zeros((0, CHIP_PX, CHIP_PX, 3), np.uint8)
+        batch = (np.ascontiguousarray(np.stack(chips).astype(np.uint8)) if chips
+                 else np.zeros((0, CHIP_PX, CHIP_PX, 3), np.uint8))
         if batch.shape[1:] != (CHIP_PX, CHIP_PX, 3):
             raise EngineError(f"dlib engine: chips must be {CHIP_PX}x{CHIP_PX} RGB, got {batch.shape[1:]}")
         with self._lock:

@@ -8,15 +8,16 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 from numpy.typing import NDArray
 
 from vidiplug.engine.align import norm_crop, pad_for_detection
-from vidiplug.engine.base import Box, Detection, EngineInfo, l2_normalise, files_digest
+from vidiplug.engine.base import Box, Detection, EngineInfo, files_digest, l2_normalise
 from vidiplug.engine.calibration import DecisionRules
 from vidiplug.engine.config import EngineSettings
 from vidiplug.engine.models import ModelRole, default_models_root, find_pack, identify_model, read_pack
@@ -126,7 +127,8 @@ class InsightFaceEngine:
             dim=self._embedding_dim(),
             rules=RULES,
         )
-        self.providers: tuple[str, ...] = tuple(dict.fromkeys([*det_session.get_providers(), *rec_session.get_providers()]))
+        self.providers: tuple[str, ...] = tuple(
+            dict.fromkeys([*det_session.get_providers(), *rec_session.get_providers()]))
         log.info(
             "insightface engine ready: model=%s version=%s dim=%d providers=%s",
             self.info.model, self.info.version, self.info.dim, ", ".join(self.providers),
@@ -154,7 +156,8 @@ class InsightFaceEngine:
         shift = np.array([off_x, off_y], dtype=np.float32)
         result = []
         for det in self._detect_once(padded):
-            box = Box(det.box.x1 - off_x, det.box.y1 - off_y, det.box.x2 - off_x, det.box.y2 - off_y).clipped(width, height)
+            box = Box(det.box.x1 - off_x, det.box.y1 - off_y,
+                      det.box.x2 - off_x, det.box.y2 - off_y).clipped(width, height)
             if box.width >= 1 and box.height >= 1:  # anything found wholly in the border is not in the image
                 result.append(Detection(box, (det.landmarks - shift).astype(np.float32), det.score))
         log.debug("no face in %dx%d image; %d found with a %.2f border", width, height, len(result), self._pad_ratio)

@@ -205,7 +205,10 @@ def dlib_weight(filename: str) -> Path | None:
 
 
 def dlib_models_available() -> bool:
-    """True when the face_recognition_models package and the dlib engine's .dat weights are installed (dlib is not imported)."""
+    """True when the face_recognition_models package and the dlib engine's .dat weights are installed.
+
+    dlib itself is not imported.
+    """
     return all(dlib_weight(weight) is not None for weight in DLIB_WEIGHTS)
 
 

@@ -6,8 +6,8 @@ Imports onnxruntime and vidiplug.errors only; nothing above engine/.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
@@ -22,17 +22,22 @@ log = logging.getLogger("vidiplug.engine")
 PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CPUExecutionProvider")
 
 # ORT's Python exceptions derive from Exception directly, not from RuntimeError.
-ORT_ERRORS: tuple[type[BaseException], ...] = tuple(
-    cls
-    for cls in (
-        getattr(_ort_state, name, None)
-        for name in (
-            "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
-            "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail",
+ORT_ERRORS: tuple[type[BaseException], ...] = (
+    *(
+        cls
+        for cls in (
+            getattr(_ort_state, name, None)
+            for name in (
+                "Fail", "InvalidArgument", "NoSuchFile", "NoModel", "EngineError", "RuntimeException",
+                "InvalidProtobuf", "ModelLoaded", "NotImplemented", "InvalidGraph", "EPFail",
+            )
         )
-    )
-    if isinstance(cls, type) and issubclass(cls, BaseException)
-) + (RuntimeError, ValueError, OSError)
+        if isinstance(cls, type) and issubclass(cls, BaseException)
+    ),
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 def preferred_providers(available: Sequence[str] | None = None) -> list[str]:
@@ -110,7 +115,8 @@ def _open(source: str | bytes, label: str, short: str, wanted: list[str], thread
     log.info("ONNX Runtime session for %s runs on %s", short, ", ".join(got))
     if "CUDAExecutionProvider" in wanted and "CUDAExecutionProvider" not in got:
         log.warning(
-            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)", short, ", ".join(got)
+            "%s: CUDA was asked for but ONNX Runtime runs it on %s (CUDA/cuDNN libraries missing?)",
+            short, ", ".join(got),
         )
     return session
 

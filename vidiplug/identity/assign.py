@@ -5,7 +5,7 @@ Pure numpy on plain arrays; no engine or media needed.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray

@@ -5,8 +5,8 @@ Must not import anything above media/ (engine, identity, pipeline, ...) nor any 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from vidiplug.media.frames import DecodeStats, Frame, LumaSize, sample_frames
 from vidiplug.media.images import load_image, probe_image
@@ -14,7 +14,14 @@ from vidiplug.media.pixels import UHD_PIXELS, held_size
 from vidiplug.media.probe import MediaInfo, is_image_path, probe_video
 
 __all__ = [
-    "DecodeStats", "Frame", "LumaSize", "MediaInfo", "UHD_PIXELS", "held_size", "iter_media_frames", "load_image",
+    "UHD_PIXELS",
+    "DecodeStats",
+    "Frame",
+    "LumaSize",
+    "MediaInfo",
+    "held_size",
+    "iter_media_frames",
+    "load_image",
     "probe_media",
 ]
 

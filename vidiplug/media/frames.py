@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import bisect
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
 import av
 import av.error
@@ -310,7 +311,8 @@ def _next_target(current: int, time_s: float, half_frame_s: float, interval_s: f
 def _check_source_pixels(path: Path, width: int, height: int) -> None:
     if width * height > MAX_SOURCE_PIXELS:
         raise MediaError(
-            str(path), f"frame size {width}x{height} is {width * height} pixels, more than the {MAX_SOURCE_PIXELS} allowed"
+            str(path),
+            f"frame size {width}x{height} is {width * height} pixels, more than the {MAX_SOURCE_PIXELS} allowed",
         )
 
 

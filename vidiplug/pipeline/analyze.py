@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,10 +24,10 @@ from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import DecodeStats, Frame, iter_media_frames, probe_media
 from vidiplug.pipeline.detection import frame_detector, luma_size_of
-from vidiplug.pipeline.identify import identify_tracks
-from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.heap import release_free_heap
+from vidiplug.pipeline.identify import identify_tracks
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.prefetch import prefetch
 from vidiplug.pipeline.record import record_decisions
 from vidiplug.pipeline.resolution import frame_pixel_budget, min_source_side_px, to_source_box
@@ -83,12 +83,14 @@ def analyze_media(
         counters["embedded"] += len(faces)
         observations = [
             Observation(
-                frame.index, frame.time_s, to_source_box(det.box, frame), det.score, face_quality(frame.image, det), vector
+                frame.index, frame.time_s, to_source_box(det.box, frame), det.score,
+                face_quality(frame.image, det), vector,
             )
             for det, vector in zip(faces, vectors)
         ]
         crops = [tight_crop(frame.image, det) for det in faces]
-        tracker.update(frame.index, observations, scene_cut=cut, crops=crops, gallery_scores=gallery.similarity(vectors))
+        tracker.update(frame.index, observations, scene_cut=cut, crops=crops,
+                       gallery_scores=gallery.similarity(vectors))
         if progress is not None:
             progress(frame.time_s)
 
@@ -120,7 +122,7 @@ def analyze_media(
         frames_analyzed=counters["frames"],
         faces_embedded=counters["embedded"],
         people=tuple(people),
-        analyzed_at=datetime.now(timezone.utc),
+        analyzed_at=datetime.now(UTC),
         elapsed_s=time.perf_counter() - started,
         tracks=tracks,
     )

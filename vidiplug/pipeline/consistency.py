@@ -16,7 +16,7 @@ Pure numpy on tracks and indices.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray

@@ -5,7 +5,7 @@ Imports engine and media types only.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from vidiplug.engine.base import Detection, Engine, LumaDetector
 from vidiplug.media import Frame, LumaSize

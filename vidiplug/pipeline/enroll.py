@@ -5,7 +5,6 @@ Also builds a gallery from a folder with one sub-folder per person (``gallery/Na
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from numpy.typing import NDArray
 
 from vidiplug.engine.align import pad_for_detection
 from vidiplug.engine.base import Box, Detection, Engine
+from vidiplug.engine.digest import files_sha256
 from vidiplug.errors import ImageRejected, MediaError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind, id_for_name
 from vidiplug.identity.quality import face_quality
@@ -94,7 +94,7 @@ def _detect_padded(image: NDArray[np.uint8], engine: Engine) -> list[Detection]:
 
 def source_key(path: Path) -> str:
     """A key for an image's content (sha256 prefix), so re-enrolling the same file is a no-op."""
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+    return "sha256:" + files_sha256(path)[:24]
 
 
 def enroll_images(

@@ -197,7 +197,7 @@ def group_unknowns(
                 link[a, b] = link[b, a] = float(sims[np.ix_(rows, cols)].mean())
         if n < 2 or not np.isfinite(link).any():
             break
-        a, b = np.unravel_index(int(np.argmax(link)), link.shape)
+        a, b = (int(i) for i in np.unravel_index(int(np.argmax(link)), link.shape))
         if link[a, b] < rules.group:
             break
         keep, drop = (a, b) if fixed[a] or not fixed[b] else (b, a)

@@ -15,8 +15,8 @@ identity evidence is ever reused unverified. Pure numpy/scipy on plain records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray

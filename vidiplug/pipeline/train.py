@@ -7,12 +7,12 @@ theirs. Rejected images get a one-line reason.
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from vidiplug.engine.base import Engine
+from vidiplug.engine.digest import files_sha256
 from vidiplug.errors import ImageRejected, MediaError, StoreError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import load_image
@@ -44,11 +44,7 @@ class TrainingOutcome:
 
 def content_source(prefix: str, key: str, path: Path) -> str:
     """The store's source label of an image: ``prefix`` + key + content hash."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return f"{prefix}{key}#{digest.hexdigest()[:24]}"
+    return f"{prefix}{key}#{files_sha256(path)[:24]}"
 
 
 def train_images(

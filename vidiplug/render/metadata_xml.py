@@ -14,12 +14,11 @@ from fractions import Fraction
 from lxml import etree
 
 from vidiplug.engine.base import Box
-from vidiplug.errors import MetadataError
+from vidiplug.errors import MetadataError, TimecodeError
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
 from vidiplug.render.timecode import (
     TimeBase,
-    TimecodeError,
     format_timebase,
     parse_timecode,
     seconds_to_samples,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 
 from vidiplug.errors import TimecodeError
@@ -178,5 +178,5 @@ def parse_timecode(text: str) -> Fraction | float:
 
 def to_iso_utc(moment: datetime) -> str:
     """``moment`` as ISO-8601 UTC to the second, ``2021-08-18T08:00:46Z``; a naive datetime is taken as UTC."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-    return aware.astimezone(timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

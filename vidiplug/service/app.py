@@ -32,7 +32,9 @@ def default_instance_name(settings: Settings) -> str:
 
 
 class ServiceApp:
-    """Owns the engine, the identity store, the poller, the unknowns watch and the autotrainer; ``start()`` / ``stop()``.
+    """Owns the engine, the identity store, the poller, the unknowns watch and the autotrainer.
+
+    Runs them between ``start()`` and ``stop()``.
 
     ``instance`` names this process in job claims (two instances on one VidiCore need
     different names). ``engine``: an engine to use instead of loading the configured one

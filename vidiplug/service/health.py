@@ -6,9 +6,10 @@ Part of the service room; reads the poller and the stores, changes nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from vidiplug.errors import VidiplugError
 from vidiplug.identity.store import IdentityStore
@@ -71,7 +72,7 @@ def build_health(*, instance: str, resource_id: str | None, callback_id: str | N
                  identity_store: Callable[[], StoreHealth], callback_store: Callable[[], StoreHealth]) -> HealthReport:
     """A HealthReport from the service's parts; the store probes are called now."""
     age_s = None if last_poll_unix_s is None else max(0.0, time.time() - last_poll_unix_s)
-    when = None if last_poll_unix_s is None else datetime.fromtimestamp(last_poll_unix_s, timezone.utc).isoformat()
+    when = None if last_poll_unix_s is None else datetime.fromtimestamp(last_poll_unix_s, UTC).isoformat()
     identity, callback = identity_store(), callback_store()
     healthy = (resource_id is not None and age_s is not None and age_s <= stale_poll_after_s
                and identity.reachable and callback.reachable)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar
 
 from vidiplug.errors import JobParameterError
 from vidiplug.pipeline.params import AnalyzeParams

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -84,7 +84,7 @@ class JobPoller:
         quiet_scheduler_logs()
         self.recover()
         self._scheduler.add_job(self.poll_once, "interval", seconds=self._interval_s,
-                                next_run_time=datetime.now(timezone.utc), id="poll")
+                                next_run_time=datetime.now(UTC), id="poll")
         self._scheduler.add_job(self.heartbeat_once, "interval", id="heartbeat",
                                 seconds=self._claim_timeout_s / HEARTBEATS_PER_TIMEOUT)
         self._scheduler.start()
@@ -180,7 +180,7 @@ class JobPoller:
         """Run again (or fail, after MAX_ATTEMPTS) the STARTED jobs nobody reports progress on."""
         listed = client.list_jobs(self._resource_id, states=("STARTED",))
         self._orphans &= {job.id for job in listed}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         started = 0
         for job in listed:
             with self._lock:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import shutil
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
@@ -24,7 +24,11 @@ from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
 from vidiplug.service.declaration import (
-    ANALYZE_JOB_TYPE, ANALYZER_ID, MERGE_JOB_TYPE, RELABEL_JOB_TYPE, TRAIN_JOB_TYPE,
+    ANALYZE_JOB_TYPE,
+    ANALYZER_ID,
+    MERGE_JOB_TYPE,
+    RELABEL_JOB_TYPE,
+    TRAIN_JOB_TYPE,
 )
 from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import JOB_KEYS, run_identity_job
@@ -131,7 +135,8 @@ def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile]
 
 def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path,
            report: JobReporter) -> Path:
-    uris = with_retries(report.policy, f"reading the URIs of item {item_id}", lambda: client.item_uris(item_id, tag=tag))
+    uris = with_retries(report.policy, f"reading the URIs of item {item_id}",
+                        lambda: client.item_uris(item_id, tag=tag))
     if not uris:
         raise JobParameterError("tag", tag, f"item {item_id} has no shape with this tag")
     settings = context.settings

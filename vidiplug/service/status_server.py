@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from vidiplug.service.health import HealthReport
 from vidiplug.service.metrics import CONTENT_TYPE, ServiceMetrics
@@ -29,8 +30,9 @@ class StatusServer:
         handler = _handler_class(health, metrics)
         self._server = ThreadingHTTPServer((bind, port), handler)
         self._server.daemon_threads = True
-        host, bound_port = self._server.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        address, bound_port = self._server.server_address[:2]
+        host = address.decode() if isinstance(address, bytes | bytearray) else str(address)
+        shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{bound_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="vidiplug-status", daemon=True)
 

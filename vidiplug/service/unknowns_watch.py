@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -53,7 +53,8 @@ class UnknownsWatch:
     until it changes.
     """
 
-    def __init__(self, context: JobContext, resource_id: str, callback_id: str, interval_s: float | None = None) -> None:
+    def __init__(self, context: JobContext, resource_id: str, callback_id: str,
+                 interval_s: float | None = None) -> None:
         self._context = context
         self._resource_id = resource_id
         self._callback_id = callback_id
@@ -64,7 +65,7 @@ class UnknownsWatch:
     def start(self) -> None:
         """Look right away, then every ``interval_s`` seconds in a background thread."""
         self._scheduler.add_job(self._scheduled, "interval", seconds=self._interval_s,
-                                next_run_time=datetime.now(timezone.utc), id="unknowns-watch")
+                                next_run_time=datetime.now(UTC), id="unknowns-watch")
         self._scheduler.start()
 
     def stop(self) -> None:
@@ -97,7 +98,8 @@ class UnknownsWatch:
             suppressed = self._suppress_gone(client, identities, items, seen)
         return WatchReport(tuple(started), tuple(suppressed), len(items))
 
-    def _items_by_fingerprint(self, client: VidiCoreClient, identities: Mapping[str, Identity]) -> dict[str, list[Item]]:
+    def _items_by_fingerprint(self, client: VidiCoreClient,
+                              identities: Mapping[str, Identity]) -> dict[str, list[Item]]:
         """Our fingerprints that items carry (compared exactly: the search is case-insensitive)."""
         found: dict[str, list[Item]] = {}
         for item in client.search_items_with_fields("vcs_face_externalId", "*", ITEM_FIELDS):

@@ -4,8 +4,8 @@ The only room that imports boto3/botocore (and requests for media); imports only
 
 from __future__ import annotations
 
-from vidiplug.storage.callback_store import CallbackFile, CallbackStore
+from vidiplug.storage.callback_store import BundleFile, CallbackStore
 from vidiplug.storage.fetch import fetch_media
 from vidiplug.storage.location import S3Credentials, S3Location
 
-__all__ = ["CallbackFile", "CallbackStore", "S3Credentials", "S3Location", "fetch_media"]
+__all__ = ["BundleFile", "CallbackStore", "S3Credentials", "S3Location", "fetch_media"]

@@ -4,10 +4,8 @@ Storage room: with fetch.py the only code that imports boto3/botocore; imports o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -18,12 +16,10 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from vidiplug.errors import StorageError, StorageUnavailable
 from vidiplug.logs import redact
+from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.settings import CallbackSettings
 from vidiplug.storage.location import S3Credentials, S3Location
 
-# File names and job ids are built by our own code (fingerprint ids, VX-12), so a strict
-# whitelist costs nothing and keeps "/", "..", control characters and quotes out of keys.
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 S3Client = Any  # botocore builds the client class at run time; no static type to name
 # S3 error codes that say "not now" rather than "never" (besides any HTTP status of 500 and above).
 TRANSIENT_CODES = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
@@ -43,21 +39,6 @@ class BundleFile(Protocol):
     def is_script(self) -> bool: ...
 
 
-@dataclass(frozen=True)
-class CallbackFile:
-    """One file of a callback bundle: a JSON/image data file, or a CallbackDocument script.
-
-    ``name``: file name inside the job's folder (letters, digits, ``.``, ``_``, ``-``).
-    Scripts must end in ``.xml`` (VidiCore's executor ignores anything else) and data files
-    must not (the executor would run them as scripts, before their data is complete).
-    """
-
-    name: str
-    data: bytes = field(repr=False)
-    content_type: str = "application/octet-stream"
-    is_script: bool = False
-
-
 def build_s3_client(credentials: S3Credentials | None, *, endpoint_url: str | None = None,
                     region: str = "us-east-1", connect_timeout_s: float = 10.0,
                     read_timeout_s: float = 60.0, max_retries: int = 3) -> S3Client:
@@ -71,12 +52,13 @@ def build_s3_client(credentials: S3Credentials | None, *, endpoint_url: str | No
     config = Config(connect_timeout=connect_timeout_s, read_timeout=read_timeout_s,
                     retries={"max_attempts": max_retries, "mode": "standard"},
                     s3={"addressing_style": "path" if endpoint_url else "auto"})
-    keys = {} if credentials is None else {"aws_access_key_id": credentials.access_key_id,
-                                           "aws_secret_access_key": credentials.secret_access_key.reveal()}
+    key_id = None if credentials is None else credentials.access_key_id
+    secret = None if credentials is None else credentials.secret_access_key.reveal()
     try:
         # A private Session: boto3's default session is shared module state, unsafe across threads.
         return boto3.session.Session().client("s3", endpoint_url=endpoint_url, region_name=region,
-                                              config=config, **keys)
+                                              config=config, aws_access_key_id=key_id,
+                                              aws_secret_access_key=secret)
     except (BotoCoreError, ValueError) as exc:
         raise StorageError(redact(endpoint_url or f"s3 ({region})"), redact(str(exc))) from exc
 
@@ -240,5 +222,7 @@ class CallbackStore:
 
 
 def _check_name(name: str, where: str, what: str = "file name") -> None:
-    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or ".." in name:
-        raise StorageError(where, f"refused {what} {redact(ascii(name))}: use letters, digits, '.', '_', '-'")
+    # File names and job ids are built by our own code (fingerprint ids, VX-12), so a strict
+    # whitelist costs nothing and keeps "/", "..", control characters and quotes out of keys.
+    if not is_safe_name(name):
+        raise StorageError(where, f"refused {what} {redact(ascii(name))}: {SAFE_NAME_RULE}")

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import (
-    Item, Job, JobState, MetadataTimespans, Resource, Shape, parse_item, parse_job, parse_resource, parse_shape,
+    Item,
+    Job,
+    JobState,
+    MetadataTimespans,
+    Resource,
+    Shape,
+    parse_item,
+    parse_job,
+    parse_resource,
+    parse_shape,
 )
 
 __all__ = [

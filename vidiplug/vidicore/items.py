@@ -11,7 +11,14 @@ from typing import Any
 
 from vidiplug.errors import MediaError, NotFound
 from vidiplug.vidicore.documents import (
-    Item, JsonObject, MetadataTimespans, as_list, parse_item, parse_metadata_list, require, text_of,
+    Item,
+    JsonObject,
+    MetadataTimespans,
+    as_list,
+    parse_item,
+    parse_metadata_list,
+    require,
+    text_of,
 )
 from vidiplug.vidicore.transport import Transport, segment
 
@@ -61,7 +68,8 @@ class ItemCalls(Transport):
     def search_items(self, field: str, value: str) -> list[str]:
         """Ids of the items whose field ``field`` has the value ``value`` (case-insensitive; ``*`` is a wildcard)."""
         query = {"field": [{"name": field, "value": [{"value": value}]}]}
-        return [require(entry, "id", "ItemListDocument item") for entry in self._pages("PUT", "item", "item", json=query)]
+        pages = self._pages("PUT", "item", "item", json=query)
+        return [require(entry, "id", "ItemListDocument item") for entry in pages]
 
     def search_items_with_fields(self, field: str, value: str, fields: Sequence[str]) -> list[Item]:
         """The items whose field ``field`` matches ``value`` (``*`` is a wildcard), with metadata.

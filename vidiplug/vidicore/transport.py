@@ -15,7 +15,12 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from vidiplug.errors import (
-    Conflict, DocumentError, NotFound, Unauthorized, VidiCoreError, VidiCoreUnavailable,
+    Conflict,
+    DocumentError,
+    NotFound,
+    Unauthorized,
+    VidiCoreError,
+    VidiCoreUnavailable,
 )
 from vidiplug.logs import redact
 from vidiplug.vidicore.documents import JsonObject, as_list, text_of

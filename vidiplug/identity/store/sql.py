@@ -104,7 +104,8 @@ class SqlStore:
 
     def find_by_name(self, name: str) -> Identity | None:
         """The known person called ``name``, or None."""
-        rows = self._rows("SELECT id, name, kind, suppressed FROM identities WHERE kind = 'known' AND name = ?", (name,))
+        rows = self._rows("SELECT id, name, kind, suppressed FROM identities WHERE kind = 'known' AND name = ?",
+                          (name,))
         return _identity(rows[0]) if rows else None
 
     def person(self, name: str) -> Identity:
@@ -115,7 +116,8 @@ class SqlStore:
             return found
         now = now_text()
         self._write([(
-            ("INSERT INTO identities (id, name, kind, suppressed, created_at, updated_at) VALUES (?, ?, 'known', 0, ?, ?)"
+            ("INSERT INTO identities (id, name, kind, suppressed, created_at, updated_at)"
+            " VALUES (?, ?, 'known', 0, ?, ?)"
             " ON CONFLICT (name) WHERE kind = 'known' DO NOTHING"),
             (str(uuid.uuid4()), name, now, now),
         )])
@@ -216,7 +218,8 @@ class SqlStore:
 
     def remove_sources(self, prefix: str, keep: set[str]) -> int:
         """Delete vectors whose source starts with ``prefix`` and is not in ``keep``; returns how many."""
-        rows = self._rows("SELECT DISTINCT source FROM vectors WHERE source LIKE ? ESCAPE '\\'", (_like_prefix(prefix),))
+        rows = self._rows("SELECT DISTINCT source FROM vectors WHERE source LIKE ? ESCAPE '\\'",
+                          (_like_prefix(prefix),))
         gone = [row["source"] for row in rows if row["source"] not in keep]
         self._write([("DELETE FROM vectors WHERE source = ?", (source,)) for source in gone])
         return len(gone)
@@ -233,7 +236,8 @@ class SqlStore:
             self.merge(identity_id, existing.id)
             return existing
         self._write([(
-            "UPDATE identities SET name = ?, kind = 'known', updated_at = ? WHERE id = ?", (name, now_text(), current.id)
+            "UPDATE identities SET name = ?, kind = 'known', updated_at = ? WHERE id = ?",
+            (name, now_text(), current.id),
         )])
         return self.get(identity_id)
 
@@ -253,7 +257,8 @@ class SqlStore:
         """Mark an identity suppressed (matched, never reported) or lift the mark."""
         self.get(identity_id)
         self._write([(
-            "UPDATE identities SET suppressed = ?, updated_at = ? WHERE id = ?", (int(suppressed), now_text(), identity_id)
+            "UPDATE identities SET suppressed = ?, updated_at = ? WHERE id = ?",
+            (int(suppressed), now_text(), identity_id),
         )])
 
     def remove(self, identity_id: str) -> None:
@@ -277,7 +282,8 @@ class SqlStore:
         """Every identity with its vector counts, known people first, by name."""
         counts: dict[str, dict[str, int]] = {}
         for row in self._rows(
-            "SELECT identity_id, engine, model, version, COUNT(*) AS n FROM vectors GROUP BY identity_id, engine, model, version"
+            "SELECT identity_id, engine, model, version, COUNT(*) AS n FROM vectors"
+            " GROUP BY identity_id, engine, model, version"
         ):
             key = f"{row['engine']}/{row['model']}@{row['version']}"
             counts.setdefault(row["identity_id"], {})[key] = int(row["n"])

@@ -1,4 +1,4 @@
-"""What an operator (or Vidispine's UI) does over VidiCore's REST API, for the service tests.
+"""What an operator (or Vidispine's UI) does over VidiCore's REST API, for the service and reliability tests.
 
 Plain requests against mock_vidicore: nothing from vidiplug, so the tests check the
 service from the outside.
@@ -13,7 +13,6 @@ from typing import Any
 import requests
 
 from support import wait_for
-
 
 TERMINAL = ("FINISHED", "FINISHED_WARNING", "FAILED_TOTAL", "ABORTED")
 
@@ -71,6 +70,17 @@ class Operator:
         body = {"timespan": [{"start": "-INF", "end": "+INF", "field": [
             {"name": n, "value": [{"value": v}]} for n, v in fields]}]}
         self.call("PUT", f"item/{item_id}/metadata", json=body)
+
+    def resources(self, kind: str, url: str) -> list[str]:
+        """Ids of the ``kind`` resources whose url (vidinet) or uri (callback) is ``url``."""
+        doc = self.call("GET", f"resource/{kind}") or {}
+        key = "url" if kind == "vidinet" else "uri"
+        return [str(r["id"]) for r in doc.get("resource", []) or [] if r.get(kind, {}).get(key) == url]
+
+    def collections_named(self, name: str) -> list[str]:
+        """Ids of the collections called exactly ``name``."""
+        found = self.call("PUT", "collection", json={"text": name}) or {}
+        return [str(c["id"]) for c in found.get("collection", []) or [] if c.get("name") == name]
 
     def collection_id(self, name: str) -> str | None:
         """The id of the collection called exactly ``name``, or None."""
