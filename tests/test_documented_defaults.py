@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from vidiplug.pipeline.params import AnalyzeParams
-from vidiplug.settings import SECTIONS, AnalysisDefaults, Secret, Settings, load_settings
+from vidiplug.settings import SECTIONS, AnalysisDefaults, Secret, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "vidiplug.toml"
@@ -67,7 +67,8 @@ def test_every_value_the_config_file_sets_is_the_codes_default() -> None:
             assert key in known, f"[{section}] {key} is not a setting"
             if f"{section}.{key}" in examples:
                 continue
-            assert value == _plain(getattr(code, key)), f"[{section}] {key} = {value!r}, code default {getattr(code, key)!r}"
+            default = getattr(code, key)
+            assert value == _plain(default), f"[{section}] {key} = {value!r}, code default {default!r}"
             checked += 1
     assert checked >= 30  # the file documents (nearly) every setting, not a handful
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from vidiplug import __version__
 from vidiplug.engine.registry import AUTO, auto_rule, engine_names
-from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
+from vidiplug.pipeline.params import AnalyzeParams
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
 log = logging.getLogger("vidiplug.cli")
@@ -89,14 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = commands.add_parser("analyze", help="find, track and name the faces in a video or image",
                                   description="Find, track and name the faces in a video or image.")
     analyze.add_argument("media", metavar="MEDIA",
-                         help="video or image file, or sample:astronaut / sample:astronaut.mp4 / sample:scenes.mp4 (bundled, no network)")
+                         help="video or image file, or sample:astronaut / sample:astronaut.mp4 / "
+                              "sample:scenes.mp4 (bundled, no network)")
     analyze.add_argument("--gallery", type=Path, help="folder with one sub-folder of photos per known person")
     analyze.add_argument("--store", nargs="?", const="", default=None, metavar="PATH_OR_URL",
                          help="identity store to match against and save new fingerprints to: a SQLite file or "
                               "a postgresql:// URL (no value: the setting store.url; without --store, none)")
     _add_engine_options(analyze)
     analyze.add_argument("--interval", type=_positive_float, metavar="S",
-                         help="seconds between analysed frames " + DEFAULTS_NOTE.format(key="analysis.keyframe_interval_s"))
+                         help="seconds between analysed frames "
+                              + DEFAULTS_NOTE.format(key="analysis.keyframe_interval_s"))
     analyze.add_argument("--threshold", type=_unit_float, metavar="X",
                          help="recognition confidence 0-1 needed to name a face "
                               + DEFAULTS_NOTE.format(key="analysis.confidence_threshold"))
@@ -120,23 +122,27 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("name", help="the person's name")
     enroll.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="photos showing that person alone")
     enroll.add_argument("--store", metavar="PATH_OR_URL",
-                        help="identity store: a SQLite file or a postgresql:// URL " + DEFAULTS_NOTE.format(key="store.url"))
+                        help="identity store: a SQLite file or a postgresql:// URL "
+                             + DEFAULTS_NOTE.format(key="store.url"))
     _add_engine_options(enroll)
 
     people = commands.add_parser("people", help="list and manage identities in the store",
                                  description="List identities, or rename, suppress, restore or remove one.")
     _add_config(people)
     people.add_argument("--store", metavar="PATH_OR_URL",
-                        help="identity store: a SQLite file or a postgresql:// URL " + DEFAULTS_NOTE.format(key="store.url"))
+                        help="identity store: a SQLite file or a postgresql:// URL "
+                             + DEFAULTS_NOTE.format(key="store.url"))
     people.add_argument("--format", choices=["text", "json"], default="text")
     action = people.add_mutually_exclusive_group()
-    action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"), help="name a fingerprint (merges into an existing person)")
+    action.add_argument("--rename", nargs=2, metavar=("ID", "NAME"),
+                        help="name a fingerprint (merges into an existing person)")
     action.add_argument("--suppress", metavar="ID", help="never report this fingerprint again (it is still matched)")
     action.add_argument("--unsuppress", metavar="ID", help="report a suppressed fingerprint again")
     action.add_argument("--remove", metavar="ID", help="delete an identity and its vectors")
 
     models = commands.add_parser("models", help="list installed face models and how to install more",
-                                 description="List installed face models and explain how to install an insightface pack.")
+                                 description="List installed face models and explain how to install an "
+                                             "insightface pack.")
     _add_config(models)
     models.add_argument("--models-root", type=Path,
                         help="folder holding insightface packs " + DEFAULTS_NOTE.format(key="engine.models_root"))
@@ -169,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "then train, analyze, name and delete faces as an operator would, "
                                            "printing what the operator sees.")
     demo.add_argument("--media", metavar="FILE", default="sample:scenes.mp4",
-                      help="video to analyse (default: sample:scenes.mp4: the public-domain NASA portrait, then the face photo shipped in the insightface package)")
+                      help="video to analyse (default: sample:scenes.mp4: the public-domain NASA portrait, then "
+                           "the face photo shipped in the insightface package)")
     demo.add_argument("--gallery", type=Path, metavar="DIR",
                       help="training photos, one sub-folder per person (default: the sample portrait as one person)")
     demo.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temporary folder)")

@@ -144,7 +144,8 @@ def _print_summary(result: AnalysisResult) -> None:
     print(
         f"vidiplug: {len(result.people)} people ({len(result.people) - result.unknown_count} known, "
         f"{result.unknown_count} unknown), {result.appearance_count} appearances, "
-        f"{result.frames_analyzed} frames in {result.elapsed_s:.1f} s ({rate:.1f} frames/s, {realtime:.1f}x real time), "
+        f"{result.frames_analyzed} frames in {result.elapsed_s:.1f} s "
+        f"({rate:.1f} frames/s, {realtime:.1f}x real time), "
         f"engine {result.engine.name}",
         file=sys.stderr,
     )
@@ -164,7 +165,8 @@ def run_enroll(args: argparse.Namespace) -> int:
         detail = f" ({outcome.reason})" if outcome.reason else f" (quality {outcome.quality:.2f})"
         print(f"{status}: {outcome.source}{detail}", file=sys.stderr)
     accepted = sum(o.accepted for o in outcomes)
-    print(f"vidiplug: {accepted} of {len(outcomes)} images enrolled for {args.name!r} ({engine.info.name})", file=sys.stderr)
+    print(f"vidiplug: {accepted} of {len(outcomes)} images enrolled for {args.name!r} ({engine.info.name})",
+          file=sys.stderr)
     return 0 if accepted else 2
 
 
@@ -204,7 +206,12 @@ def run_people(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     """``vidiplug models``: what is installed, and how to install an insightface pack."""
-    from vidiplug.engine.models import default_models_root, dlib_models_available, install_instructions, list_installed_packs
+    from vidiplug.engine.models import (
+        default_models_root,
+        dlib_models_available,
+        install_instructions,
+        list_installed_packs,
+    )
 
     root = default_models_root(settings_from(args).engine.models_root)
     print(f"dlib engine: {'installed (face_recognition_models)' if dlib_models_available() else 'NOT installed'}")
@@ -219,4 +226,4 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["run_analyze", "run_enroll", "run_people", "run_models", "VidiplugError"]
+__all__ = ["VidiplugError", "run_analyze", "run_enroll", "run_models", "run_people"]
