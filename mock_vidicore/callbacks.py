@@ -81,6 +81,12 @@ class CallbackExecutor:
     def _loop(self) -> None:
         while not self._stop.wait(self._ctx.settings.poll_interval_s):
             with self._ctx.store.lock:
+                pending = [j for j in self._ctx.store.jobs.values()
+                           if j.status == JobState.ABORT_PENDING.value]
+                for job in pending:  # the abort takes effect
+                    end_job(job, JobState.ABORTED, job.data.get("failureReason", ""), "abort")
+                if pending:
+                    self._ctx.store.save()
                 waiting = [j.id for j in self._ctx.store.jobs.values()
                            if j.status == JobState.VIDINET_JOB.value]
             for job_id in waiting:

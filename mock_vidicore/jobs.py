@@ -215,12 +215,19 @@ def register(router: Router, ctx: Context) -> None:
             return answer(request, store.job(request.params["id"]), default_data=False)
 
     def abort(request: Request) -> Response:
+        """VidiCore's abort: an empty answer. A job a service or script is running becomes
+        ABORT_PENDING (the executor's next poll makes it ABORTED); one not yet running, ABORTED."""
         with store.transaction():
             job = store.job(request.params["id"])
             if job.status in [s.value for s in TERMINAL]:
                 raise conflict("Job", job.id, f"job already {job.status}")
-            end_job(job, JobState.ABORTED, request.arg("reason"), "abort")
-            return answer(request, job)
+            if job.status in (JobState.STARTED.value, JobState.VIDINET_JOB.value):
+                job.status = JobState.ABORT_PENDING.value
+                if request.arg("reason"):
+                    job.data["failureReason"] = request.arg("reason")
+            elif job.status != JobState.ABORT_PENDING.value:
+                end_job(job, JobState.ABORTED, request.arg("reason"), "abort")
+        return text_response("")
 
     def claim(request: Request) -> Response:
         instance, resource_id = request.arg("instance"), request.arg("resourceId")

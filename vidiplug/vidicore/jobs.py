@@ -83,10 +83,11 @@ class JobCalls(Transport):
             params.append(("reason", reason))
         return parse_job(self._json("PUT", f"job/{segment(job_id)}/status", params=params))
 
-    def abort_job(self, job_id: str, reason: str = "") -> Job:
-        """Abort job ``job_id`` (it becomes ABORTED). Raises Conflict if it has already ended."""
+    def abort_job(self, job_id: str, reason: str = "") -> None:
+        """Abort job ``job_id``. VidiCore answers with an empty body; the job becomes
+        ABORT_PENDING, then ABORTED (``get_job`` shows which). Raises Conflict if it has already ended."""
         params = [("reason", reason)] if reason else []
-        return parse_job(self._json("DELETE", f"job/{segment(job_id)}", params=params))
+        self._send("DELETE", f"job/{segment(job_id)}", params=params, accept_text=True)
 
     def start_analyze(self, item_id: str, resource_id: str, callback_id: str | None,
                       jobmetadata: Mapping[str, str], tag: str | None = None) -> Job:
