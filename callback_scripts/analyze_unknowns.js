@@ -27,7 +27,7 @@
 
   function findCollection(name) {
     var found = lib.searchAll("searching for collection " + JSON.stringify(name), "collection",
-                              { text: name }, "collection", []);
+                              { text: [{ value: name }] }, "collection", []);
     var exact = found.filter(function (collection) { return collection.name === name; });
     return exact.length > 0 ? String(exact[0].id) : null;
   }

@@ -147,7 +147,7 @@ class VidiCore:
 
     def collection_named(self, name: str) -> dict[str, Any] | None:
         """The collection called exactly ``name``, with its content, or None."""
-        found = self.call("PUT", "collection", json={"text": name})
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]})
         exact = [c for c in found.get("collection", []) if c["name"] == name]
         assert len(exact) <= 1, f"{len(exact)} collections named {name!r}"
         return exact[0] if exact else None

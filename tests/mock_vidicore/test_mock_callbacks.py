@@ -24,7 +24,7 @@ api.path("item").path(itemId).path("metadata").input({timespan: [{
                     field: [{name: "adu_av_value", value: [{value: DATA.person}]},
                             {name: "adu_av_valueId", value: [{value: DATA.fingerprint}]}]}]}]
 }]}).put();
-var found = api.path("collection").input({text: DATA.collection}).put();
+var found = api.path("collection").input({text: [{value: DATA.collection}]}).put();
 var collectionId = found.hits > 0 ? found.collection[0].id
   : api.path("collection").queryParam("name", DATA.collection).post().id;
 var imported = api.path("import").queryParam("uri", DATA.faceUri)
@@ -97,7 +97,7 @@ def test_round_trip_writes_timespans_creates_an_item_in_a_collection_and_deletes
     assert (span["start"], span["end"]) == ("225@PAL", "226@PAL")
     detection = span["group"][0]["group"][0]["field"][0]
     assert detection["value"][0]["value"] == "Steven Stevenson"
-    collection = api.json("PUT", "collection", json={"text": data["collection"]})["collection"][0]
+    collection = api.json("PUT", "collection", json={"text": [{"value": data["collection"]}]})["collection"][0]
     members = api.json("GET", f"collection/{collection['id']}/item",
                        params={"content": "uri", "tag": "vcs_face_thumbnail"})
     assert members["item"][0]["files"]["uri"] == [data["faceUri"]]

@@ -101,7 +101,7 @@ class Api:
 
     def collections_named(self, name: str) -> list[str]:
         """Ids of the collections called exactly ``name``."""
-        found = self.call("PUT", "collection", json={"text": name}) or {}
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]}) or {}
         return [str(c["id"]) for c in found.get("collection", []) or [] if c.get("name") == name]
 
     def import_file(self, path: Path) -> str:

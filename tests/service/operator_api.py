@@ -74,7 +74,7 @@ class Operator:
 
     def collection_id(self, name: str) -> str | None:
         """The id of the collection called exactly ``name``, or None."""
-        found = self.call("PUT", "collection", json={"text": name}) or {}
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]}) or {}
         exact = [c for c in found.get("collection", []) or [] if c.get("name") == name]
         return str(exact[0]["id"]) if exact else None
 

@@ -27,9 +27,9 @@ def test_a_restart_reuses_the_resource_the_callback_and_the_configuration(start_
     groups = {g["name"] for g in precheck["fieldGroup"]}
     assert {"adu_face_VidiplugFaceAnalyzer", "adu_av_analyzedValue", "adu_av_boundingBox"} <= groups
     assert {t["jobType"] for t in precheck["taskDefinition"]} == {"VCS_TRAINING_MERGE_ITEMS", "VCS_TRAINING_RELABEL_ITEM"}
-    trainings = [c for c in operator.call("PUT", "collection", json={"text": "FaceTrainingDataset"})["collection"]
+    trainings = [c for c in operator.call("PUT", "collection", json={"text": [{"value": "FaceTrainingDataset"}]})["collection"]
                  if c["name"] == "FaceTrainingDataset"]
     assert len(trainings) == 1
-    unknowns = [c for c in operator.call("PUT", "collection", json={"text": "FoundByFaceAnalysis"})["collection"]
+    unknowns = [c for c in operator.call("PUT", "collection", json={"text": [{"value": "FoundByFaceAnalysis"}]})["collection"]
                 if c["name"] == "FoundByFaceAnalysis"]
     assert [c["id"] for c in unknowns] == [reg.unknown_collection_id]
