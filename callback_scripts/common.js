@@ -29,6 +29,15 @@ var vidiplug = (function () {
     }
   }
 
+  /*
+   * Whether an error thrown by an api call says the resource does not exist (HTTP 404,
+   * ExceptionDocument notFound). VidiCore's api throws on an HTTP error; no status field is
+   * documented on rich() results, so the error's text is what there is to read.
+   */
+  function isNotFound(error) {
+    return /(^|[^0-9])404([^0-9]|$)|notFound|not found/i.test(describe(error));
+  }
+
   /* VidiCore's JSON shows a repeatable element once as an object, several times as an array. */
   function asList(value) {
     if (value === null || value === undefined) { return []; }
@@ -154,6 +163,8 @@ var vidiplug = (function () {
 
   return {
     attempt: attempt,
+    describe: describe,
+    isNotFound: isNotFound,
     asList: asList,
     toSet: toSet,
     timespansOf: timespansOf,

@@ -37,14 +37,13 @@
   }
 
   function itemExists(itemId) {
-    var answer = lib.attempt("reading item " + itemId, function () {
-      return api.path("item").path(itemId).rich().get();
-    });
-    if (answer.status === 404) {
-      return false;
-    }
-    if (answer.status >= 400) {
-      throw new Error("reading item " + itemId + " failed: HTTP " + answer.status + " " + answer.response);
+    try {
+      api.path("item").path(itemId).get();
+    } catch (error) {  // a failed call throws; a 404 means the item was deleted meanwhile
+      if (lib.isNotFound(error)) {
+        return false;
+      }
+      throw new Error("reading item " + itemId + " failed: " + lib.describe(error));
     }
     return true;
   }

@@ -20,18 +20,17 @@
 
   /* The item's reason field values, or null when the item no longer exists. */
   function reasonValues(itemId) {
-    var answer = lib.attempt("reading item " + itemId, function () {
-      return api.path("item").path(itemId).queryParam("content", "metadata")
-        .queryParam("field", reasonField).rich().get();
-    });
-    if (answer.status === 404) {
-      return null;
+    var answer;
+    try {
+      answer = api.path("item").path(itemId).queryParam("content", "metadata")
+        .queryParam("field", reasonField).get();
+    } catch (error) {  // a failed call throws; a 404 means the item was deleted meanwhile
+      if (lib.isNotFound(error)) {
+        return null;
+      }
+      throw new Error("reading item " + itemId + " failed: " + lib.describe(error));
     }
-    if (answer.status >= 400) {
-      throw new Error("reading item " + itemId + " failed: HTTP " + answer.status + " " +
-                      answer.response);
-    }
-    return lib.metadataValues(answer.output, reasonField);
+    return lib.metadataValues(answer, reasonField);
   }
 
   function markAccepted(itemId) {

@@ -62,8 +62,9 @@ PRELUDE = r"""
     var reply = invoke(apiCall, spec);
     var output = reply.json ? JSON.parse(reply.body) : (reply.body === "" ? null : reply.body);
     if (spec.rich) {
-      return Object.freeze({ output: output, response: reply.body, status: reply.status,
-                             contentType: reply.contentType });
+      // What public scripts read: output (parsed body), response (text), responseBytes.
+      return Object.freeze({ output: output, response: reply.body,
+                             responseBytes: Object.freeze(reply.bytes) });
     }
     return output;
   }

@@ -195,3 +195,23 @@ def test_api_calls_go_through_the_http_handlers(api: Api) -> None:
                                  ".metadata.timespan[0].field[0].value[0].value")
 
     assert value == "seen"
+
+
+def test_rich_returns_what_public_scripts_read_and_no_status(api: Api) -> None:
+    """Public scripts read .output, .response and .responseBytes; VidiCore documents no status field."""
+    item_id = new_item(api, ("title", "seen"))
+
+    keys = run_test_script(api, f"var r = api.path('item').path({json.dumps(item_id)}).rich().get();"
+                                "[Object.keys(r).sort(), r.output.id, typeof r.response,"
+                                " r.responseBytes.length === r.response.length]")
+
+    assert keys == [["output", "response", "responseBytes"], item_id, "string", True]
+
+
+def test_an_http_error_throws_with_or_without_rich(api: Api) -> None:
+    caught = run_test_script(api, "var seen = [];"
+                                  "try { api.path('item/VX-987654').rich().get(); } catch (e) { seen.push(String(e)); }"
+                                  "try { api.path('item/VX-987654').get(); } catch (e) { seen.push(String(e)); }"
+                                  "seen")
+
+    assert len(caught) == 2 and all("404" in text for text in caught)
