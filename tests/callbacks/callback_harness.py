@@ -121,7 +121,8 @@ class VidiCore:
         for file in [f for f in files if not f.is_script] + [f for f in files if f.is_script]:
             self.s3.put_object(Bucket=callback.bucket, Key=f"{callback.prefix}{job_id}/{file.name}",
                                Body=file.data, ContentType=file.content_type)
-        self.call("PUT", f"job/{job_id}/status", params={"instance": self.instance, "status": "VIDINET_JOB"})
+        self.call("PUT", f"job/{job_id}/status", params={"instance": self.instance, "status": "VIDINET_JOB",
+                                                         "callbackId": callback.id})  # as the service names it
         job: dict[str, Any] = wait_for(lambda: self._ended(job_id), what=f"job {job_id} to end")
         return job
 

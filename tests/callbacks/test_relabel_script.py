@@ -29,7 +29,7 @@ def relabel(vidicore: VidiCore, callback: CallbackLocation, *, fingerprint: str 
             value: str, item_id: str, item_fields: dict[str, str]) -> dict[str, Any]:
     """A VCS_TRAINING_RELABEL_ITEM job claimed as the service does, its relabel bundle handed back; the ended job."""
     job = vidicore.call("POST", "job", params=[
-        ("type", "VCS_TRAINING_RELABEL_ITEM"), ("callbackId", callback.id), ("jobmetadata", f"itemId={item_id}"),
+        ("type", "VCS_TRAINING_RELABEL_ITEM"), ("jobmetadata", f"itemId={item_id}"),  # VidiCore takes no callbackId
         ("jobmetadata", "newLabel=x"), ("jobmetadata", "modelType=face")])
     job_id = str(job["jobId"])
     vidicore.call("PUT", f"job/{job_id}/claim", params={"resourceId": vidicore.resource_id,
