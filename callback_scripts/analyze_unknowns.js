@@ -13,8 +13,9 @@
  *   unknown without a crop becomes a placeholder item with the same item metadata.
  * - DATA.previouslyImported holds only fingerprints whose item the service has seen in
  *   VidiCore; one that no item carries any more was deleted by an operator: it is not
- *   re-imported, and it is recorded in the job data key vidiplugDeletedFingerprints
- *   (comma-separated; empty when none) for part 2 and the service. A fingerprint whose item
+ *   re-imported, and it is recorded as vidiplugDeletedFingerprints (comma-separated; empty
+ *   when none): logged, returned as the script's value, and stored as job data where a "job"
+ *   object exists (VidiCore documents none for callback scripts; part 2 then looks again). A fingerprint whose item
  *   was never confirmed (an earlier hand-back failed) comes in DATA.unknowns instead, so it
  *   is imported now: a face is never hidden because its first import failed.
  */
@@ -110,10 +111,9 @@
   var deleted = previous.filter(function (fingerprint) {
     return owners[fingerprint] === undefined && isNew[fingerprint] !== true;
   });
-  lib.attempt("recording the deleted fingerprints in job " + DATA.jobId, function () {
-    return job.setData(lib.DELETED_FINGERPRINTS_KEY, deleted.join(","));
-  });
+  var recorded = lib.record(DATA.jobId, lib.DELETED_FINGERPRINTS_KEY, deleted.join(","));
   logger.log("vidiplug " + DATA.jobId + " (" + DATA.scriptVersion + "): imported " +
               imported.length + " unknown faces [" + imported.join(",") + "], " + skipped +
               " already had items, " + deleted.length + " were deleted by an operator");
+  return recorded;  // the script's value
 })();

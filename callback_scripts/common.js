@@ -38,6 +38,31 @@ var vidiplug = (function () {
     return /(^|[^0-9])404([^0-9]|$)|notFound|not found/i.test(describe(error));
   }
 
+  /*
+   * Record key=value (a string) for the operator and the service. VidiCore documents the
+   * "job" object (job.getData/setData) for JavaScript job tasks, not for callback scripts, so
+   * the value is always logged, and each script also returns its records as its value; only
+   * where a "job" object exists is it stored as job data too.
+   */
+  function record(jobId, key, value) {
+    if (typeof job !== "undefined" && job !== null && typeof job.setData === "function") {
+      attempt("recording " + key + " in job " + jobId, function () { return job.setData(key, value); });
+    }
+    logger.log("vidiplug " + jobId + ": " + key + "=" + value);
+    var result = {};
+    result[key] = value;
+    return result;
+  }
+
+  /* The job data `key`, or null where there is no "job" object (callback scripts) or no such key. */
+  function jobData(key) {
+    if (typeof job === "undefined" || job === null || typeof job.getData !== "function") {
+      return null;
+    }
+    var value = job.getData(key);
+    return value === undefined ? null : value;
+  }
+
   /* VidiCore's JSON shows a repeatable element once as an object, several times as an array. */
   function asList(value) {
     if (value === null || value === undefined) { return []; }
@@ -164,6 +189,8 @@ var vidiplug = (function () {
   return {
     attempt: attempt,
     describe: describe,
+    record: record,
+    jobData: jobData,
     isNotFound: isNotFound,
     asList: asList,
     toSet: toSet,

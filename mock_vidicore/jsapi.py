@@ -80,7 +80,7 @@ class Sandbox:
         if child.stdin is None or child.stdout is None:
             raise ScriptError("could not start the script process")
         try:
-            child.stdin.write(json.dumps({"source": source,
+            child.stdin.write(json.dumps({"source": source, "withJob": self._job is not None,
                                           "memoryLimit": self._memory_limit_bytes,
                                           "cpuLimitS": math.ceil(self._time_limit_s) + 1}) + "\n")
             child.stdin.flush()

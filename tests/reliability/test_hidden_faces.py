@@ -23,6 +23,7 @@ from faults_a import (  # noqa: F401 - fixtures
     start_service,
 )
 from operator_api import Operator, job_data
+from support import script_results
 from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.gallery import Identity
 from vidiplug.identity.store import SqliteStore
@@ -78,7 +79,7 @@ def test_a_face_whose_hand_back_met_an_s3_outage_is_imported_by_the_next_analysi
     assert failed["status"] == "FAILED_TOTAL", failed
     assert s3_proxy.failed
     assert again["status"] == "FINISHED", again
-    assert job_data(again)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(again)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, app, photo, fingerprint)
 
 
@@ -94,7 +95,7 @@ def test_a_face_whose_import_vidicore_refused_is_imported_by_the_next_analysis(
     assert refused["status"] == "FAILED_TOTAL", refused
     assert "VX-999" in job_data(refused)["failureReason"]
     assert again["status"] == "FINISHED", again
-    assert job_data(again)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(again)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, app, photo, fingerprint)
 
 
@@ -124,5 +125,5 @@ def test_a_face_stored_by_a_service_killed_before_its_hand_back_is_imported_by_t
 
     assert ended["status"] == "FINISHED", ended
     assert job_data(ended)["previousClaimedBy"] == "doomed-host"
-    assert job_data(ended)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(ended)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, live, photo, fingerprint)
