@@ -7,8 +7,9 @@
  *
  * - A new unknown whose fingerprint an item already carries (vcs_face_externalId) is
  *   skipped, so a re-run imports nothing twice. Otherwise its face crop is imported as a new
- *   item (shape tag vcs_face_thumbnail; item vcs_face_method=INDEXED, vcs_face_externalId,
- *   title), added to the collection named DATA.collection (found by exact name, created on
+ *   item (tag and original vcs_face_thumbnail; item vcs_face_method=INDEXED,
+ *   vcs_face_externalId, title). Once its import job has FINISHED (imports are asynchronous)
+ *   it is added to the collection named DATA.collection (found by exact name, created on
  *   first need), and its shape gets vcs_face_method=INDEXED and vcs_face_status=ACTIVE. An
  *   unknown without a crop becomes a placeholder item with the same item metadata.
  * - DATA.previouslyImported holds only fingerprints whose item the service has seen in
@@ -71,8 +72,9 @@
     if (unknown.thumbnailUri) {
       what = "importing the face crop of unknown " + fingerprint;
       answer = lib.attempt(what, function () {
+        // "original" must be one of the "tag" values (VidiCore's import parameters).
         var request = api.path("import").queryParam("uri", unknown.thumbnailUri)
-          .queryParam("original", "vcs_face_thumbnail");
+          .queryParam("tag", "vcs_face_thumbnail").queryParam("original", "vcs_face_thumbnail");
         if (DATA.storageId) {
           request = request.queryParam("storageId", String(DATA.storageId));
         }
@@ -85,6 +87,9 @@
       });
     }
     var itemId = importedItemId(answer, what);
+    if (answer && answer.jobId !== undefined) {
+      lib.waitForJob(String(answer.jobId), what);  // the shape exists once the import job has FINISHED
+    }
     var target = ensureCollection();
     lib.attempt("adding item " + itemId + " to collection " + target, function () {
       return api.path("collection").path(target).path(itemId).queryParam("type", "item").put();

@@ -11,6 +11,10 @@ var vidiplug = (function () {
 
   var PAGE_SIZE = 100;
   var SEARCH_BATCH = 50;
+  var IMPORT_WAIT_MS = 120000;
+  var POLL_PAUSE_MS = 250;
+  var ENDED_WELL = { FINISHED: true, FINISHED_WARNING: true };
+  var ENDED_BADLY = { FAILED_TOTAL: true, ABORTED: true, ABORT_PENDING: true, ABORTED_PENDING: true };
 
   function describe(error) {
     if (error === null || error === undefined) { return "unknown error"; }
@@ -61,6 +65,34 @@ var vidiplug = (function () {
     }
     var value = job.getData(key);
     return value === undefined ? null : value;
+  }
+
+  /* Wait about ms milliseconds: Thread.sleep through GraalJS's Java interop, else not at all. */
+  function pause(ms) {
+    if (typeof Java !== "undefined" && Java !== null && typeof Java.type === "function") {
+      Java.type("java.lang.Thread").sleep(ms);
+    }
+  }
+
+  /*
+   * Wait until job jobId (an import: VidiCore imports asynchronously, and the shape exists only
+   * once its job has FINISHED) has ended, by polling GET job/{id}. Throws when the job fails or
+   * is aborted, or has not ended within IMPORT_WAIT_MS.
+   */
+  function waitForJob(jobId, what) {
+    var deadline = new Date().getTime() + IMPORT_WAIT_MS;
+    for (;;) {
+      var current = attempt(what + ": reading job " + jobId, function () {
+        return api.path("job").path(jobId).get();
+      });
+      var state = String(current.status);
+      if (ENDED_WELL[state] === true) { return; }
+      if (ENDED_BADLY[state] === true) { throw new Error(what + ": job " + jobId + " ended " + state); }
+      if (new Date().getTime() > deadline) {
+        throw new Error(what + ": job " + jobId + " still " + state + " after " + IMPORT_WAIT_MS + " ms");
+      }
+      pause(POLL_PAUSE_MS);
+    }
   }
 
   /* VidiCore's JSON shows a repeatable element once as an object, several times as an array. */
@@ -190,6 +222,7 @@ var vidiplug = (function () {
     attempt: attempt,
     describe: describe,
     record: record,
+    waitForJob: waitForJob,
     jobData: jobData,
     isNotFound: isNotFound,
     asList: asList,

@@ -105,8 +105,9 @@ class VidiCore:
         body = {"timespan": [{"start": "-INF", "end": "+INF", "field": [
             {"name": n, "value": [{"value": v}]} for n, v in fields]}]} if fields else None
         item_id = str(self.call("POST", "import/placeholder", params={"container": "1"}, json=body)["id"])
-        self.call("POST", f"import/placeholder/{item_id}/container/raw", params={"filename": path.name},
-                  data=path.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+        job = self.call("POST", f"import/placeholder/{item_id}/container/raw", params={"filename": path.name},
+                        data=path.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+        wait_for(lambda: self._ended(str(job["jobId"])), what="the import job")  # imports are asynchronous
         return item_id
 
     def claimed(self, path: str, callback: CallbackLocation) -> str:

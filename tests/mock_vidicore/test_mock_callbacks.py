@@ -28,11 +28,12 @@ var found = api.path("collection").input({text: [{value: DATA.collection}]}).put
 var collectionId = found.hits > 0 ? found.collection[0].id
   : api.path("collection").queryParam("name", DATA.collection).post().id;
 var imported = api.path("import").queryParam("uri", DATA.faceUri)
-  .queryParam("original", "vcs_face_thumbnail")
+  .queryParam("tag", "vcs_face_thumbnail").queryParam("original", "vcs_face_thumbnail")
   .input({timespan: [{start: "-INF", end: "+INF", field: [
     {name: "vcs_face_method", value: [{value: "INDEXED"}]},
     {name: "vcs_face_externalId", value: [{value: DATA.fingerprint}]}]}]}).post();
 var newItem = imported.data.filter(function (d) { return d.key === "itemId"; })[0].value;
+while (api.path("job").path(imported.jobId).get().status !== "FINISHED") { /* an import is a job */ }
 api.path("collection").path(collectionId).path(newItem).put();
 var shapeId = api.path("item/" + newItem).path("shape").get().uri[0];
 api.path("item/" + newItem + "/shape/" + shapeId + "/metadata/vcs_face_status")
