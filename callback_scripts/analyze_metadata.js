@@ -9,7 +9,8 @@
  * Re-analysis replaces: every earlier DATA.groupName group on the item is removed first,
  * then one timespan per span is written with the groups of its faces. Faces whose
  * fingerprint part 1 recorded as deleted (job data vidiplugDeletedFingerprints) are left
- * out; if the job data is not available, the deleted fingerprints are looked up again.
+ * out; where there is no "job" object (VidiCore documents it for job tasks only) or no such
+ * job data, the deleted fingerprints are looked up again.
  */
 (function () {
   "use strict";
@@ -20,7 +21,7 @@
   function deletedFingerprints() {
     var recorded = null;
     try {
-      recorded = job.getData(lib.DELETED_FINGERPRINTS_KEY);
+      recorded = lib.jobData(lib.DELETED_FINGERPRINTS_KEY);  // null without a "job" object
     } catch (error) {
       // No job data in this context: fall back to asking VidiCore below.
       logger.log("vidiplug " + DATA.jobId + ": job data unavailable (" + error + ")");

@@ -7,14 +7,16 @@
  *
  * - A new unknown whose fingerprint an item already carries (vcs_face_externalId) is
  *   skipped, so a re-run imports nothing twice. Otherwise its face crop is imported as a new
- *   item (shape tag vcs_face_thumbnail; item vcs_face_method=INDEXED, vcs_face_externalId,
- *   title), added to the collection named DATA.collection (found by exact name, created on
+ *   item (tag and original vcs_face_thumbnail; item vcs_face_method=INDEXED,
+ *   vcs_face_externalId, title). Once its import job has FINISHED (imports are asynchronous)
+ *   it is added to the collection named DATA.collection (found by exact name, created on
  *   first need), and its shape gets vcs_face_method=INDEXED and vcs_face_status=ACTIVE. An
  *   unknown without a crop becomes a placeholder item with the same item metadata.
  * - DATA.previouslyImported holds only fingerprints whose item the service has seen in
  *   VidiCore; one that no item carries any more was deleted by an operator: it is not
- *   re-imported, and it is recorded in the job data key vidiplugDeletedFingerprints
- *   (comma-separated; empty when none) for part 2 and the service. A fingerprint whose item
+ *   re-imported, and it is recorded as vidiplugDeletedFingerprints (comma-separated; empty
+ *   when none): logged, returned as the script's value, and stored as job data where a "job"
+ *   object exists (VidiCore documents none for callback scripts; part 2 then looks again). A fingerprint whose item
  *   was never confirmed (an earlier hand-back failed) comes in DATA.unknowns instead, so it
  *   is imported now: a face is never hidden because its first import failed.
  */
@@ -27,7 +29,7 @@
 
   function findCollection(name) {
     var found = lib.searchAll("searching for collection " + JSON.stringify(name), "collection",
-                              { text: name }, "collection", []);
+                              { text: [{ value: name }] }, "collection", []);
     var exact = found.filter(function (collection) { return collection.name === name; });
     return exact.length > 0 ? String(exact[0].id) : null;
   }
@@ -70,8 +72,9 @@
     if (unknown.thumbnailUri) {
       what = "importing the face crop of unknown " + fingerprint;
       answer = lib.attempt(what, function () {
+        // "original" must be one of the "tag" values (VidiCore's import parameters).
         var request = api.path("import").queryParam("uri", unknown.thumbnailUri)
-          .queryParam("original", "vcs_face_thumbnail");
+          .queryParam("tag", "vcs_face_thumbnail").queryParam("original", "vcs_face_thumbnail");
         if (DATA.storageId) {
           request = request.queryParam("storageId", String(DATA.storageId));
         }
@@ -84,6 +87,9 @@
       });
     }
     var itemId = importedItemId(answer, what);
+    if (answer && answer.jobId !== undefined) {
+      lib.waitForJob(String(answer.jobId), what);  // the shape exists once the import job has FINISHED
+    }
     var target = ensureCollection();
     lib.attempt("adding item " + itemId + " to collection " + target, function () {
       return api.path("collection").path(target).path(itemId).queryParam("type", "item").put();
@@ -110,10 +116,9 @@
   var deleted = previous.filter(function (fingerprint) {
     return owners[fingerprint] === undefined && isNew[fingerprint] !== true;
   });
-  lib.attempt("recording the deleted fingerprints in job " + DATA.jobId, function () {
-    return job.setData(lib.DELETED_FINGERPRINTS_KEY, deleted.join(","));
-  });
+  var recorded = lib.record(DATA.jobId, lib.DELETED_FINGERPRINTS_KEY, deleted.join(","));
   logger.log("vidiplug " + DATA.jobId + " (" + DATA.scriptVersion + "): imported " +
               imported.length + " unknown faces [" + imported.join(",") + "], " + skipped +
               " already had items, " + deleted.length + " were deleted by an operator");
+  return recorded;  // the script's value
 })();

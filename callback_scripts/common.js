@@ -11,6 +11,10 @@ var vidiplug = (function () {
 
   var PAGE_SIZE = 100;
   var SEARCH_BATCH = 50;
+  var IMPORT_WAIT_MS = 120000;
+  var POLL_PAUSE_MS = 250;
+  var ENDED_WELL = { FINISHED: true, FINISHED_WARNING: true };
+  var ENDED_BADLY = { FAILED_TOTAL: true, ABORTED: true, ABORT_PENDING: true, ABORTED_PENDING: true };
 
   function describe(error) {
     if (error === null || error === undefined) { return "unknown error"; }
@@ -26,6 +30,68 @@ var vidiplug = (function () {
       return fn();
     } catch (error) {
       throw new Error(what + " failed: " + describe(error));
+    }
+  }
+
+  /*
+   * Whether an error thrown by an api call says the resource does not exist (HTTP 404,
+   * ExceptionDocument notFound). VidiCore's api throws on an HTTP error; no status field is
+   * documented on rich() results, so the error's text is what there is to read.
+   */
+  function isNotFound(error) {
+    return /(^|[^0-9])404([^0-9]|$)|notFound|not found/i.test(describe(error));
+  }
+
+  /*
+   * Record key=value (a string) for the operator and the service. VidiCore documents the
+   * "job" object (job.getData/setData) for JavaScript job tasks, not for callback scripts, so
+   * the value is always logged, and each script also returns its records as its value; only
+   * where a "job" object exists is it stored as job data too.
+   */
+  function record(jobId, key, value) {
+    if (typeof job !== "undefined" && job !== null && typeof job.setData === "function") {
+      attempt("recording " + key + " in job " + jobId, function () { return job.setData(key, value); });
+    }
+    logger.log("vidiplug " + jobId + ": " + key + "=" + value);
+    var result = {};
+    result[key] = value;
+    return result;
+  }
+
+  /* The job data `key`, or null where there is no "job" object (callback scripts) or no such key. */
+  function jobData(key) {
+    if (typeof job === "undefined" || job === null || typeof job.getData !== "function") {
+      return null;
+    }
+    var value = job.getData(key);
+    return value === undefined ? null : value;
+  }
+
+  /* Wait about ms milliseconds: Thread.sleep through GraalJS's Java interop, else not at all. */
+  function pause(ms) {
+    if (typeof Java !== "undefined" && Java !== null && typeof Java.type === "function") {
+      Java.type("java.lang.Thread").sleep(ms);
+    }
+  }
+
+  /*
+   * Wait until job jobId (an import: VidiCore imports asynchronously, and the shape exists only
+   * once its job has FINISHED) has ended, by polling GET job/{id}. Throws when the job fails or
+   * is aborted, or has not ended within IMPORT_WAIT_MS.
+   */
+  function waitForJob(jobId, what) {
+    var deadline = new Date().getTime() + IMPORT_WAIT_MS;
+    for (;;) {
+      var current = attempt(what + ": reading job " + jobId, function () {
+        return api.path("job").path(jobId).get();
+      });
+      var state = String(current.status);
+      if (ENDED_WELL[state] === true) { return; }
+      if (ENDED_BADLY[state] === true) { throw new Error(what + ": job " + jobId + " ended " + state); }
+      if (new Date().getTime() > deadline) {
+        throw new Error(what + ": job " + jobId + " still " + state + " after " + IMPORT_WAIT_MS + " ms");
+      }
+      pause(POLL_PAUSE_MS);
     }
   }
 
@@ -154,6 +220,11 @@ var vidiplug = (function () {
 
   return {
     attempt: attempt,
+    describe: describe,
+    record: record,
+    waitForJob: waitForJob,
+    jobData: jobData,
+    isNotFound: isNotFound,
     asList: asList,
     toSet: toSet,
     timespansOf: timespansOf,

@@ -14,8 +14,9 @@
  *   adu_av_valueId = DATA.fingerprint updated in place, by the uuids of the group and the
  *   subgroup: adu_av_valueId becomes DATA.valueId and adu_av_value becomes DATA.value.
  *   Nothing else changes: other faces, other analyzers' groups, confidences, boxes, times.
- * - The ids of the rewritten items are recorded in the job data key vidiplugRelabelledItems
- *   (comma-separated; empty when none).
+ * - The ids of the rewritten items are recorded as vidiplugRelabelledItems (comma-separated;
+ *   empty when none): logged, returned as the script's value, and stored as job data where a
+ *   "job" object exists.
  */
 (function () {
   "use strict";
@@ -37,14 +38,13 @@
   }
 
   function itemExists(itemId) {
-    var answer = lib.attempt("reading item " + itemId, function () {
-      return api.path("item").path(itemId).rich().get();
-    });
-    if (answer.status === 404) {
-      return false;
-    }
-    if (answer.status >= 400) {
-      throw new Error("reading item " + itemId + " failed: HTTP " + answer.status + " " + answer.response);
+    try {
+      api.path("item").path(itemId).get();
+    } catch (error) {  // a failed call throws; a 404 means the item was deleted meanwhile
+      if (lib.isNotFound(error)) {
+        return false;
+      }
+      throw new Error("reading item " + itemId + " failed: " + lib.describe(error));
     }
     return true;
   }
@@ -127,10 +127,9 @@
 
   var updated = updateItemFields();
   var result = rewriteTimelines();
-  lib.attempt("recording the relabelled items in job " + DATA.jobId, function () {
-    return job.setData("vidiplugRelabelledItems", result.items.join(","));
-  });
+  var recorded = lib.record(DATA.jobId, "vidiplugRelabelledItems", result.items.join(","));
   logger.log("vidiplug " + DATA.jobId + " (" + DATA.scriptVersion + "): " + result.faces + " faces on " +
               result.items.length + " items now show " + DATA.valueId +
               (updated ? "; item " + DATA.itemId + " updated" : ""));
+  return recorded;  // the script's value
 })();

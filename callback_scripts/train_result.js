@@ -9,8 +9,9 @@
  *   and vcs_face_status=ACTIVE.
  * - Rejected: the reason goes into the item field DATA.reasonField; every shape gets
  *   vcs_face_status=REJECTED. vcs_face_method is left as it was.
- * - An item deleted while the model trained is skipped and listed in the job data key
- *   vidiplugMissingItems (comma-separated; empty when none).
+ * - An item deleted while the model trained is skipped and listed as vidiplugMissingItems
+ *   (comma-separated; empty when none): logged, returned as the script's value, and stored
+ *   as job data where a "job" object exists.
  */
 (function () {
   "use strict";
@@ -20,18 +21,17 @@
 
   /* The item's reason field values, or null when the item no longer exists. */
   function reasonValues(itemId) {
-    var answer = lib.attempt("reading item " + itemId, function () {
-      return api.path("item").path(itemId).queryParam("content", "metadata")
-        .queryParam("field", reasonField).rich().get();
-    });
-    if (answer.status === 404) {
-      return null;
+    var answer;
+    try {
+      answer = api.path("item").path(itemId).queryParam("content", "metadata")
+        .queryParam("field", reasonField).get();
+    } catch (error) {  // a failed call throws; a 404 means the item was deleted meanwhile
+      if (lib.isNotFound(error)) {
+        return null;
+      }
+      throw new Error("reading item " + itemId + " failed: " + lib.describe(error));
     }
-    if (answer.status >= 400) {
-      throw new Error("reading item " + itemId + " failed: HTTP " + answer.status + " " +
-                      answer.response);
-    }
-    return lib.metadataValues(answer.output, reasonField);
+    return lib.metadataValues(answer, reasonField);
   }
 
   function markAccepted(itemId) {
@@ -67,10 +67,9 @@
   var rejected = lib.asList(DATA.rejected);
   accepted.forEach(function (itemId) { markAccepted(String(itemId)); });
   rejected.forEach(function (entry) { markRejected(String(entry.itemId), String(entry.reason)); });
-  lib.attempt("recording the missing items in job " + DATA.jobId, function () {
-    return job.setData("vidiplugMissingItems", missing.join(","));
-  });
+  var recorded = lib.record(DATA.jobId, "vidiplugMissingItems", missing.join(","));
   logger.log("vidiplug " + DATA.jobId + " (" + DATA.scriptVersion + "): " + accepted.length +
               " items TRAINED, " + rejected.length + " REJECTED, " + missing.length +
               " no longer exist");
+  return recorded;  // the script's value
 })();

@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--s3-endpoint", help="S3 endpoint URL for callback locations")
     parser.add_argument("--poll-interval-s", type=float, default=1.0)
     parser.add_argument("--script-time-limit-s", type=float, default=30.0)
+    parser.add_argument("--import-delay-s", type=float, default=0.0,
+                        help="an import job stays STARTED at least this long; its shape appears when it finishes")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                         state_file=args.state, data_dir=data_dir.resolve(),
                         max_body_bytes=args.max_body_bytes, s3_endpoint=args.s3_endpoint,
                         poll_interval_s=args.poll_interval_s,
-                        script_time_limit_s=args.script_time_limit_s, threads=args.threads)
+                        script_time_limit_s=args.script_time_limit_s, threads=args.threads,
+                        import_delay_s=args.import_delay_s)
     ctx = Context(settings=settings, store=Store(args.state))
     app = MockApp(ctx)
     server = create_server(app, host=args.host, port=args.port, threads=args.threads,

@@ -90,6 +90,7 @@ class MockApp:
                 raise ApiError(404, "notFound", {"type": "path", "id": request.path})
             handler, params = self.router.resolve(request.method, request.path[len("/API"):])
             request.params = params
+            imports.finish_imports(self.ctx)  # imports are asynchronous: due ones end before any answer
             return handler(request)
         except ApiError as error:
             return error_response(request, error)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -27,37 +26,6 @@ from mock_vidicore.redaction import redact
 from mock_vidicore.s3location import S3Location
 
 log = logging.getLogger("mock_vidicore.callbacks")
-
-
-class JobData:
-    """The `job` object's operations, applied to one job in the store under its lock."""
-
-    def __init__(self, ctx: Context, job_id: str) -> None:
-        self._ctx = ctx
-        self._job_id = job_id
-
-    def call(self, op: str, args: list[str]) -> Any:
-        """Run a `job.*` operation; unknown operations raise ScriptError."""
-        with self._ctx.store.transaction():
-            job = self._ctx.store.job(self._job_id)
-            data = job.data
-            simple: dict[str, Callable[[], Any]] = {
-                "getId": lambda: job.id, "getStepId": lambda: "1", "getUser": lambda: job.user,
-                "getKeys": lambda: list(data), "getData": lambda: data.get(args[0]),
-                "containsKey": lambda: args[0] in data,
-                "getDataOrDefault": lambda: data.get(args[0], args[1] if len(args) > 1 else None),
-            }
-            if op in simple:
-                return simple[op]()
-            if op == "setData" and len(args) == 2:
-                data[args[0]] = args[1]
-            elif op == "deleteData" and args:
-                data.pop(args[0], None)
-            elif op == "log" and args:
-                log.info("job %s: %s", job.id, redact(args[0]))
-            else:
-                raise ScriptError(f"job.{op} is not available in callback scripts")
-            return None
 
 
 class CallbackExecutor:
@@ -81,6 +49,12 @@ class CallbackExecutor:
     def _loop(self) -> None:
         while not self._stop.wait(self._ctx.settings.poll_interval_s):
             with self._ctx.store.lock:
+                pending = [j for j in self._ctx.store.jobs.values()
+                           if j.status == JobState.ABORT_PENDING.value]
+                for job in pending:  # the abort takes effect
+                    end_job(job, JobState.ABORTED, job.data.get("failureReason", ""), "abort")
+                if pending:
+                    self._ctx.store.save()
                 waiting = [j.id for j in self._ctx.store.jobs.values()
                            if j.status == JobState.VIDINET_JOB.value]
             for job_id in waiting:
@@ -114,7 +88,7 @@ class CallbackExecutor:
             return
         for step, key in enumerate(scripts, start=1):
             name = key[len(prefix):]
-            failure = self._run_script(client, location, key, name, job_id, credentials)
+            failure, value = self._run_script(client, location, key, name, job_id, credentials)
             with store.transaction():
                 job = store.job(job_id)
                 if job.status != JobState.VIDINET_JOB.value:
@@ -123,7 +97,8 @@ class CallbackExecutor:
                     end_job(job, JobState.FAILED_TOTAL, f"{name}: {failure}", name)
                     log.warning("job %s failed in %s: %s", job_id, name, failure)
                     return
-                job.log.append({"step": str(step), "status": "FINISHED", "description": name})
+                job.log.append({"step": str(step), "status": "FINISHED", "description": name,
+                                "result": value})  # the script's value, as JSON (mock's choice)
         for start in range(0, len(keys), 1000):
             client.delete_objects(Bucket=location.bucket, Delete={
                 "Objects": [{"Key": k} for k in keys[start:start + 1000]]})
@@ -135,23 +110,24 @@ class CallbackExecutor:
         log.info("job %s: %d callback scripts run, %d files deleted", job_id, len(scripts), len(keys))
 
     def _run_script(self, client: Any, location: S3Location, key: str, name: str, job_id: str,
-                    credentials: Credentials) -> str:
+                    credentials: Credentials) -> tuple[str, str]:
+        """Run one CallbackDocument's script: ("", its value as JSON), or (the failure, "")."""
         body = client.get_object(Bucket=location.bucket, Key=key)["Body"].read()
         try:
             doc = parse_xml(body, "CallbackDocument")
         except ApiError as exc:
-            return f"not a CallbackDocument: {exc.fields.get('explanation', '')}"
+            return f"not a CallbackDocument: {exc.fields.get('explanation', '')}", ""
         script = doc.get("script")
         if not isinstance(script, str) or not script.strip():
-            return "CallbackDocument has no <script>"
+            return "CallbackDocument has no <script>", ""
         if self._ctx.dispatch is None:
-            return "server not ready"
+            return "server not ready", ""
         settings = self._ctx.settings
-        sandbox = Sandbox(self._ctx.dispatch, credentials, JobData(self._ctx, job_id),
+        # No `job` object: job.getData/setData are documented for JavaScript job tasks only.
+        sandbox = Sandbox(self._ctx.dispatch, credentials, None,
                           f"callback {job_id} {name}", settings.script_time_limit_s,
                           settings.script_memory_limit_bytes)
         try:
-            sandbox.run(script)
+            return "", sandbox.run(script)
         except ScriptError as exc:
-            return str(exc)
-        return ""
+            return str(exc), ""

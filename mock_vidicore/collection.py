@@ -12,7 +12,7 @@ from mock_vidicore.errors import invalid_input, not_found
 from mock_vidicore.items import item_list, metadata_view
 from mock_vidicore.metadata import Node, write
 from mock_vidicore.model import Collection, now_iso
-from mock_vidicore.search import matches
+from mock_vidicore.search import matches, read_search
 from mock_vidicore.web import Request, Response, Router, document_response, text_response
 
 
@@ -73,7 +73,7 @@ def register(router: Router, ctx: Context) -> None:
             return listing(request, list(store.collections.values()))
 
     def search(request: Request) -> Response:
-        query = request.document("ItemSearchDocument", required=False)
+        query = read_search(request)
         with store.lock:
             return listing(request, [c for c in store.collections.values()
                                      if matches(query, c.metadata, c.name)])

@@ -19,6 +19,8 @@ class Settings:
     ``max_body_bytes``: larger request bodies get 413. ``poll_interval_s``: how
     often the callback executor lists S3 for jobs in VIDINET_JOB.
     ``script_time_limit_s``: wall-clock limit per callback script.
+    ``import_delay_s``: an import job is STARTED for at least this long before it
+    finishes and its shape appears (imports are asynchronous jobs, as on VidiCore).
     ``s3_endpoint``: S3 endpoint URL for callback locations without their own
     `?endpoint=` (None = AWS).
     """
@@ -32,6 +34,7 @@ class Settings:
     s3_endpoint: str | None = None
     poll_interval_s: float = 1.0
     script_time_limit_s: float = 30.0
+    import_delay_s: float = 0.0
     script_memory_limit_bytes: int = 64 * 1024 * 1024
     threads: int = 8
 

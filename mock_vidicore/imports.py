@@ -2,22 +2,26 @@
 
 The mock never transcodes: an import creates one shape holding the file,
 tagged with `original` (or the `original=` parameter) plus any `tag=` values.
+An import is an asynchronous job, as on VidiCore: the answer is a STARTED JobDocument,
+and the shape exists only once the job is FINISHED (finish_imports).
 """
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from mock_vidicore.context import Context
 from mock_vidicore.errors import conflict, invalid_input
-from mock_vidicore.jobs import create_job, job_document
+from mock_vidicore.jobs import create_job, end_job, job_document, job_metadata
 from mock_vidicore.metadata import generic_values, write
-from mock_vidicore.model import FileRecord, Item, JobState, Shape, Storage, now_iso
+from mock_vidicore.model import FileRecord, Item, Job, JobState, Shape, Storage, now_iso
 from mock_vidicore.storages import import_storage, upload_folder
 from mock_vidicore.web import Request, Response, Router, document_response
 
@@ -49,31 +53,79 @@ def checked_uri(uri: str) -> tuple[str, int]:
 
 
 def attach_file(ctx: Context, item: Item, uri: str, size: int, request: Request,
-                storage_path: str | None = None, filename: str | None = None) -> Shape:
-    """Give ``item`` a new shape whose container file is ``uri``; 409 if it already has one.
+                storage_path: str | None = None, filename: str | None = None) -> dict[str, Any]:
+    """Check that ``item`` can take a container (409 if it has one) and ``request``'s tags; the
+    pending import (what ``finish_imports`` turns into the shape once the import job ends).
 
-    The file's `storage` is `storageId=` (checked by the caller); its `path` is
-    ``storage_path`` or else the URI's path. ``filename`` (default: the URI's last
+    `original=` must be one of the `tag=` values when both are given (400 otherwise, as
+    VidiCore documents). The file's `storage` is `storageId=` (checked by the caller); its
+    `path` is ``storage_path`` or else the URI's path. ``filename`` (default: the URI's last
     segment) gives the MIME type and `originalFilename`.
     """
-    if item.shapes:
+    if item.shapes or any(_pending(j) and j.data.get("itemId") == item.id for j in ctx.store.jobs.values()):
         raise conflict("Item", item.id, "the placeholder already has a container")
     path = unquote(urlsplit(uri).path)
     filename = filename or Path(path).name
-    tags = [request.arg("original") or request.arg("importTag") or "original"]
-    tags += [t for t in request.args("tag") if t not in tags]
-    mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    wanted = request.args("tag")
+    original = request.arg("original")
+    if original and wanted and original not in wanted:
+        raise invalid_input("original", f"original={original!r} must be one of the tag values {wanted}",
+                            value=original)
+    tags = [original or request.arg("importTag") or "original"]
+    tags += [t for t in wanted if t not in tags]
+    return {"uri": uri, "size": size, "path": storage_path or path.lstrip("/"), "filename": filename,
+            "tags": tags, "storage": request.arg("storageId"), "user": request.user}
+
+
+def _attach(ctx: Context, item: Item, pending: dict[str, Any]) -> Shape:
+    """Give ``item`` the shape of a finished import."""
     store = ctx.store
-    file = FileRecord(id=store.next_id("file"), uri=uri, path=storage_path or path.lstrip("/"),
-                      size=size, timestamp=now_iso(), storage=request.arg("storageId"))
-    shape = Shape(id=store.next_id("shape"), tags=tags, mime_type=mime, file=file,
+    filename = str(pending["filename"])
+    mime = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    file = FileRecord(id=store.next_id("file"), uri=pending["uri"], path=pending["path"],
+                      size=int(pending["size"]), timestamp=now_iso(), storage=pending["storage"])
+    shape = Shape(id=store.next_id("shape"), tags=list(pending["tags"]), mime_type=mime, file=file,
                   component_id=store.next_id("component"))
     item.shapes.append(shape)
     if not generic_values(item.metadata, "originalFilename"):
         write(item.metadata, {"timespan": [{"start": "-INF", "end": "+INF", "field": [
             {"name": "originalFilename", "value": [{"value": filename}]}]}]},
-            store.fields, store.groups, ctx.stamp(request.user))
+            store.fields, store.groups, ctx.stamp(str(pending["user"])))
     return shape
+
+
+PENDING_KEY = "mockPendingImport"  # job data of an import not yet finished (the mock's own)
+
+
+def _pending(job: Job) -> bool:
+    return PENDING_KEY in job.data and job.status == JobState.STARTED.value
+
+
+def finish_imports(ctx: Context) -> None:
+    """End every import job started at least ``import_delay_s`` ago: its shape appears, FINISHED.
+
+    Called before each request is answered, so an import is never finished within the
+    request that started it: a client must wait for the job (``GET job/{id}``) as on VidiCore.
+    """
+    store = ctx.store
+    with store.lock:
+        due = [j for j in store.jobs.values() if _pending(j) and _age_s(j) >= ctx.settings.import_delay_s]
+        if not due:
+            return
+        for job in due:
+            pending = json.loads(job.data.pop(PENDING_KEY))
+            item = store.items.get(job.data.get("itemId", ""))
+            if item is None:  # deleted meanwhile
+                end_job(job, JobState.FAILED_TOTAL, "the item was deleted before the import finished", "import")
+                continue
+            _attach(ctx, item, pending)
+            job.status, job.finished, job.step_description = JobState.FINISHED.value, now_iso(), "imported"
+        store.save()
+
+
+def _age_s(job: Job) -> float:
+    started = datetime.fromisoformat(job.started.replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - started).total_seconds()
 
 
 def safe_file_name(raw: str) -> str:
@@ -116,10 +168,12 @@ def _save_raw(ctx: Context, item: Item, storage: Storage | None, name: str,
     return target.as_uri(), path, len(body)
 
 
-def _job_answer(ctx: Context, request: Request, item: Item, job_type: str) -> Response:
-    job = create_job(ctx, job_type, request.user, {"itemId": item.id, "item": item.id},
-                     status=JobState.FINISHED)
-    job.step_description = "imported"
+def _job_answer(ctx: Context, request: Request, item: Item, job_type: str, pending: dict[str, Any]) -> Response:
+    """The import's JobDocument: STARTED; the shape appears when the job finishes (finish_imports)."""
+    job = create_job(ctx, job_type, request.user, {**job_metadata(request), "itemId": item.id, "item": item.id,
+                                                   PENDING_KEY: json.dumps(pending)},
+                     status=JobState.STARTED)
+    job.step_description = "importing"
     doc: dict[str, Any] = job_document(job, with_data=True)
     return document_response(request, "JobDocument", doc)
 
@@ -140,27 +194,26 @@ def register(router: Router, ctx: Context) -> None:
         with store.transaction():
             import_storage(ctx, request)
             item = store.item(request.params["id"])
-            attach_file(ctx, item, uri, size, request)
-            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+            pending = attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT", pending)
 
     def container_raw(request: Request) -> Response:
         name = safe_file_name(request.arg("filename") or "upload.bin")
         with store.transaction():
             storage = import_storage(ctx, request)
             item = store.item(request.params["id"])
-            if item.shapes:
-                raise conflict("Item", item.id, "the placeholder already has a container")
+            attach_file(ctx, item, "file:///", 0, request)  # 409 before anything is written
             uri, path, size = _save_raw(ctx, item, storage, name, request.body)
-            attach_file(ctx, item, uri, size, request, path, name)
-            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+            pending = attach_file(ctx, item, uri, size, request, path, name)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT", pending)
 
     def import_uri(request: Request) -> Response:
         uri, size = checked_uri(request.arg("uri"))
         with store.transaction():
             import_storage(ctx, request)
             item = new_item(ctx, request)
-            attach_file(ctx, item, uri, size, request)
-            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT")
+            pending = attach_file(ctx, item, uri, size, request)
+            return _job_answer(ctx, request, item, "PLACEHOLDER_IMPORT", pending)
 
     def import_raw(request: Request) -> Response:
         name = safe_file_name(request.arg("filename") or "upload.bin")
@@ -169,8 +222,8 @@ def register(router: Router, ctx: Context) -> None:
             item = Item(id=store.next_id("item"), user=request.user, created=now_iso())
             uri, path, size = _save_raw(ctx, item, storage, name, request.body)
             store.items[item.id] = item  # only once the bytes are written
-            attach_file(ctx, item, uri, size, request, path, name)
-            return _job_answer(ctx, request, item, "RAW_IMPORT")
+            pending = attach_file(ctx, item, uri, size, request, path, name)
+            return _job_answer(ctx, request, item, "RAW_IMPORT", pending)
 
     router.add("POST", "import/placeholder", placeholder)
     router.add("POST", "import/placeholder/{id}/container", container_uri)

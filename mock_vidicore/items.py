@@ -8,7 +8,7 @@ from mock_vidicore.context import Context
 from mock_vidicore.errors import invalid_input
 from mock_vidicore.metadata import Node, render_tree, write
 from mock_vidicore.model import Item, Shape
-from mock_vidicore.search import matches
+from mock_vidicore.search import matches, read_search
 from mock_vidicore.web import Request, Response, Router, document_response, text_response
 
 CONTENT = frozenset({"metadata", "uri", "shape", "thumbnail", "poster", "access",
@@ -87,7 +87,7 @@ def register(router: Router, ctx: Context) -> None:
                                      item_list(list(store.items.values()), request))
 
     def search_items(request: Request) -> Response:
-        search = request.document("ItemSearchDocument", required=False)
+        search = read_search(request)
         with store.lock:
             found = [i for i in store.items.values() if matches(search, i.metadata)]
             return document_response(request, "ItemListDocument", item_list(found, request))

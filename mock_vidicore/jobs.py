@@ -17,6 +17,8 @@ from mock_vidicore.model import TERMINAL, Job, JobState, now_iso
 from mock_vidicore.web import Request, Response, Router, document_response, text_response
 
 PRIORITIES = ("LOWEST", "LOW", "MEDIUM", "HIGH", "HIGHEST", "IMMEDIATE")
+# The query parameters of `POST /job` (reference §7.3); anything else, callbackId included, is 400.
+CUSTOM_JOB_PARAMS = frozenset({"type", "jobmetadata", "priority", "notification", "notificationData"})
 TRAIN_JOB_TYPE = "TRAINING"
 SERVICE_END_STATES = (JobState.VIDINET_JOB, JobState.FINISHED, JobState.FINISHED_WARNING,
                       JobState.FAILED_TOTAL)
@@ -174,16 +176,14 @@ def register(router: Router, ctx: Context) -> None:
 
     def custom(request: Request) -> Response:
         job_type = request.arg("type")
+        unknown = sorted({key for key, _ in request.query} - CUSTOM_JOB_PARAMS)
+        if unknown:
+            raise invalid_input(unknown[0], f"POST job takes only {sorted(CUSTOM_JOB_PARAMS)}, "
+                                            f"not {unknown}")
         with store.transaction():
             if job_type not in store.job_types:
                 raise invalid_input("type", f"unknown job type {job_type!r}", value=job_type)
             data = {**job_metadata(request), "resourceId": store.job_types[job_type]}
-            callback_id = request.arg("callbackId")  # optional, checked as analyze checks it
-            if callback_id:
-                if store.resource(callback_id).type != "callback":
-                    raise invalid_input("callbackId", f"{callback_id} is not a callback resource",
-                                        entity_id=callback_id)
-                data["callbackId"] = callback_id
             job = create_job(ctx, job_type, request.user, data, priority=_priority(request))
             return answer(request, job)
 
@@ -215,12 +215,19 @@ def register(router: Router, ctx: Context) -> None:
             return answer(request, store.job(request.params["id"]), default_data=False)
 
     def abort(request: Request) -> Response:
+        """VidiCore's abort: an empty answer. A job a service or script is running becomes
+        ABORT_PENDING (the executor's next poll makes it ABORTED); one not yet running, ABORTED."""
         with store.transaction():
             job = store.job(request.params["id"])
             if job.status in [s.value for s in TERMINAL]:
                 raise conflict("Job", job.id, f"job already {job.status}")
-            end_job(job, JobState.ABORTED, request.arg("reason"), "abort")
-            return answer(request, job)
+            if job.status in (JobState.STARTED.value, JobState.VIDINET_JOB.value):
+                job.status = JobState.ABORT_PENDING.value
+                if request.arg("reason"):
+                    job.data["failureReason"] = request.arg("reason")
+            elif job.status != JobState.ABORT_PENDING.value:
+                end_job(job, JobState.ABORTED, request.arg("reason"), "abort")
+        return text_response("")
 
     def claim(request: Request) -> Response:
         instance, resource_id = request.arg("instance"), request.arg("resourceId")
@@ -269,6 +276,12 @@ def register(router: Router, ctx: Context) -> None:
             job = store.job(request.params["id"])
             _owned(job, request, (JobState.STARTED,))
             if status is JobState.VIDINET_JOB:
+                callback_id = request.arg("callbackId")  # where the service wrote the scripts
+                if callback_id:
+                    if store.resource(callback_id).type != "callback":
+                        raise invalid_input("callbackId", f"{callback_id} is not a callback resource",
+                                            entity_id=callback_id)
+                    job.data["callbackId"] = callback_id
                 if "callbackId" not in job.data:
                     raise invalid_input("status", f"{job.id} has no callbackId", entity_id=job.id)
                 job.status = status.value

@@ -80,7 +80,7 @@ class Sandbox:
         if child.stdin is None or child.stdout is None:
             raise ScriptError("could not start the script process")
         try:
-            child.stdin.write(json.dumps({"source": source,
+            child.stdin.write(json.dumps({"source": source, "withJob": self._job is not None,
                                           "memoryLimit": self._memory_limit_bytes,
                                           "cpuLimitS": math.ceil(self._time_limit_s) + 1}) + "\n")
             child.stdin.flush()
@@ -148,11 +148,13 @@ class Sandbox:
         response = self._transport(request)
         text = response.body.decode("utf-8", errors="replace")
         is_json = "json" in response.content_type
-        if response.status >= 400 and not spec.get("rich"):
+        if response.status >= 400:  # with or without rich(), as VidiCore's api throws
             raise ScriptError(f"HTTP {response.status} {spec['method']} {path}: "
                               f"{_short(text)}")
-        return {"status": response.status, "json": is_json and bool(text), "body": text,
-                "contentType": response.content_type}
+        reply: dict[str, Any] = {"json": is_json and bool(text), "body": text}
+        if spec.get("rich"):
+            reply["bytes"] = list(response.body)
+        return reply
 
     def _job_call(self, request: dict[str, Any]) -> Any:
         op, args = str(request["op"]), [str(a) for a in request.get("args", [])]

@@ -10,7 +10,9 @@ PRELUDE = r"""
 (function () {
   "use strict";
   var apiCall = globalThis.__mv_api, jobCall = globalThis.__mv_job, logCall = globalThis.__mv_log;
+  var withJob = globalThis.__mv_with_job === true;
   delete globalThis.__mv_api; delete globalThis.__mv_job; delete globalThis.__mv_log;
+  delete globalThis.__mv_with_job;
 
   function invoke(fn, request) {
     var reply = JSON.parse(fn(JSON.stringify(request)));
@@ -65,8 +67,9 @@ PRELUDE = r"""
     var reply = invoke(apiCall, spec);
     var output = reply.json ? JSON.parse(reply.body) : (reply.body === "" ? null : reply.body);
     if (spec.rich) {
-      return Object.freeze({ output: output, response: reply.body, status: reply.status,
-                             contentType: reply.contentType });
+      // What public scripts read: output (parsed body), response (text), responseBytes.
+      return Object.freeze({ output: output, response: reply.body,
+                             responseBytes: Object.freeze(reply.bytes) });
     }
     return output;
   }
@@ -106,7 +109,7 @@ PRELUDE = r"""
     Object.defineProperty(globalThis, name, { value: value, writable: false, configurable: false });
   }
   constant("api", api);
-  constant("job", job);
+  if (withJob) { constant("job", job); }  // callback scripts get no `job` (documented for job tasks)
   constant("logger", logger);
   constant("__mv_run", function () {
     var source = globalThis.__mv_src;

@@ -40,6 +40,7 @@ def main() -> int:
     context.set_max_stack_size(1024 * 1024)
     for kind in ("api", "job", "log"):
         context.add_callable(f"__mv_{kind}", _relay(kind))
+    context.set("__mv_with_job", bool(request.get("withJob", False)))
     context.eval(PRELUDE)
     context.set("__mv_src", str(request["source"]))
     try:

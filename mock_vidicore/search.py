@@ -13,6 +13,7 @@ from typing import Any
 from mock_vidicore.documents import as_list
 from mock_vidicore.errors import invalid_input
 from mock_vidicore.metadata import Node, generic_values
+from mock_vidicore.web import Request
 
 
 def _all_values(tree: list[Node]) -> list[str]:
@@ -44,7 +45,7 @@ def _criteria(node: Node, tree: list[Node], name: str) -> list[bool]:
     results += [_operator(op, tree, name) for key in ("operator", "filter")
                 for op in as_list(node.get(key))]
     for text in as_list(node.get("text")):
-        needle = (text.get("value", "") if isinstance(text, dict) else str(text)).lower()
+        needle = str(text["value"]).lower()
         results.append(needle in name.lower() or any(needle in v.lower()
                                                       for v in _all_values(tree)))
     return results
@@ -62,6 +63,31 @@ def _operator(node: Any, tree: list[Node], name: str) -> bool:
     if operation == "AND":
         return all(results)
     raise invalid_input("search", f"unknown operation {operation}", value=operation)
+
+
+def _check_text(node: Any, from_xml: bool) -> None:
+    """VidiCore's `text` is a list of `{value}` objects in JSON (SDK `ItemSearchType`, the face UI's
+    `text:[{value}]`); XML's `<text>free text</text>` is turned into that form. 400 otherwise."""
+    if not isinstance(node, dict):
+        return
+    if from_xml and isinstance(node.get("text"), str):
+        node["text"] = [{"value": node["text"]}]
+    if "text" in node:
+        texts = node["text"]
+        if not isinstance(texts, list) or not all(
+                isinstance(t, dict) and isinstance(t.get("value"), str) for t in texts):
+            raise invalid_input("search", 'text must be a list of {"value": "..."} objects, '
+                                          'e.g. {"text": [{"value": "free text"}]}')
+    for key in ("operator", "filter"):
+        for child in as_list(node.get(key)):
+            _check_text(child, from_xml)
+
+
+def read_search(request: Request) -> Node:
+    """The request's ItemSearchDocument (empty: match everything), its `text` checked as VidiCore's."""
+    search = request.document("ItemSearchDocument", required=False)
+    _check_text(search, from_xml=not request.body_is_json())
+    return search
 
 
 def matches(search: Node, tree: list[Node], name: str = "") -> bool:

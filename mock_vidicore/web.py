@@ -71,6 +71,11 @@ class Request:
         accept = self.headers.get("accept", "").lower()
         return "text/plain" in accept and "json" not in accept and "xml" not in accept
 
+    def body_is_json(self) -> bool:
+        """True when the body is JSON: by Content-Type, or sniffed (`{`/`[`) when there is none."""
+        kind = self.headers.get("content-type", "").lower()
+        return "json" in kind or (not kind and self.body.lstrip()[:1] in (b"{", b"["))
+
     def document(self, root: str, required: bool = True) -> Doc:
         """The body as a JSON-form document; XML is checked to have root ``root``.
 
@@ -82,7 +87,7 @@ class Request:
                 raise invalid_input("body", f"a {root} body is required")
             return {}
         kind = self.headers.get("content-type", "").lower()
-        if "json" in kind or (not kind and self.body.lstrip()[:1] in (b"{", b"[")):
+        if self.body_is_json():
             return parse_json(self.body)
         if "xml" in kind or not kind or "text/plain" in kind:
             return parse_xml(self.body, root)

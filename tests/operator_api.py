@@ -79,12 +79,12 @@ class Operator:
 
     def collections_named(self, name: str) -> list[str]:
         """Ids of the collections called exactly ``name``."""
-        found = self.call("PUT", "collection", json={"text": name}) or {}
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]}) or {}
         return [str(c["id"]) for c in found.get("collection", []) or [] if c.get("name") == name]
 
     def collection_id(self, name: str) -> str | None:
         """The id of the collection called exactly ``name``, or None."""
-        found = self.call("PUT", "collection", json={"text": name}) or {}
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]}) or {}
         exact = [c for c in found.get("collection", []) or [] if c.get("name") == name]
         return str(exact[0]["id"]) if exact else None
 

@@ -6,6 +6,7 @@ Importable as ``support`` from any test module (pytest puts tests/ on sys.path f
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,3 +43,18 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 60.0, what: str = 
             return value
         time.sleep(0.05)
     pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def script_results(job: dict[str, Any]) -> dict[str, Any]:
+    """What a job's callback scripts returned (their values merged), from its ``log/task`` entries.
+
+    Callback scripts get no ``job`` object on VidiCore, so they return what they record as
+    their value; mock_vidicore keeps each script's value as JSON in the task's ``result``.
+    """
+    tasks = (job.get("log") or {}).get("task") or []
+    merged: dict[str, Any] = {}
+    for task in tasks if isinstance(tasks, list) else [tasks]:
+        value = json.loads(task["result"]) if task.get("result") else None
+        if isinstance(value, dict):
+            merged.update(value)
+    return merged

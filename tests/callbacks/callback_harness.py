@@ -105,8 +105,9 @@ class VidiCore:
         body = {"timespan": [{"start": "-INF", "end": "+INF", "field": [
             {"name": n, "value": [{"value": v}]} for n, v in fields]}]} if fields else None
         item_id = str(self.call("POST", "import/placeholder", params={"container": "1"}, json=body)["id"])
-        self.call("POST", f"import/placeholder/{item_id}/container/raw", params={"filename": path.name},
-                  data=path.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+        job = self.call("POST", f"import/placeholder/{item_id}/container/raw", params={"filename": path.name},
+                        data=path.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+        wait_for(lambda: self._ended(str(job["jobId"])), what="the import job")  # imports are asynchronous
         return item_id
 
     def claimed(self, path: str, callback: CallbackLocation) -> str:
@@ -121,7 +122,8 @@ class VidiCore:
         for file in [f for f in files if not f.is_script] + [f for f in files if f.is_script]:
             self.s3.put_object(Bucket=callback.bucket, Key=f"{callback.prefix}{job_id}/{file.name}",
                                Body=file.data, ContentType=file.content_type)
-        self.call("PUT", f"job/{job_id}/status", params={"instance": self.instance, "status": "VIDINET_JOB"})
+        self.call("PUT", f"job/{job_id}/status", params={"instance": self.instance, "status": "VIDINET_JOB",
+                                                         "callbackId": callback.id})  # as the service names it
         job: dict[str, Any] = wait_for(lambda: self._ended(job_id), what=f"job {job_id} to end")
         return job
 
@@ -147,7 +149,7 @@ class VidiCore:
 
     def collection_named(self, name: str) -> dict[str, Any] | None:
         """The collection called exactly ``name``, with its content, or None."""
-        found = self.call("PUT", "collection", json={"text": name})
+        found = self.call("PUT", "collection", json={"text": [{"value": name}]})
         exact = [c for c in found.get("collection", []) if c["name"] == name]
         assert len(exact) <= 1, f"{len(exact)} collections named {name!r}"
         return exact[0] if exact else None

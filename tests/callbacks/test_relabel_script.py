@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from callback_harness import CallbackLocation, VidiCore, analysis, job_data, person, values
+from support import script_results
 from vidiplug.callbacks import RELABELLED_ITEMS_KEY, build_analyze_bundle, build_relabel_bundle, load_script
 from vidiplug.callbacks.scripts import ScriptName
 from vidiplug.pipeline.results import AnalysisResult
@@ -29,7 +30,7 @@ def relabel(vidicore: VidiCore, callback: CallbackLocation, *, fingerprint: str 
             value: str, item_id: str, item_fields: dict[str, str]) -> dict[str, Any]:
     """A VCS_TRAINING_RELABEL_ITEM job claimed as the service does, its relabel bundle handed back; the ended job."""
     job = vidicore.call("POST", "job", params=[
-        ("type", "VCS_TRAINING_RELABEL_ITEM"), ("callbackId", callback.id), ("jobmetadata", f"itemId={item_id}"),
+        ("type", "VCS_TRAINING_RELABEL_ITEM"), ("jobmetadata", f"itemId={item_id}"),  # VidiCore takes no callbackId
         ("jobmetadata", "newLabel=x"), ("jobmetadata", "modelType=face")])
     job_id = str(job["jobId"])
     vidicore.call("PUT", f"job/{job_id}/claim", params={"resourceId": vidicore.resource_id,
@@ -70,7 +71,7 @@ def test_faces_of_the_fingerprint_show_the_new_identity_in_place_and_nothing_els
 
     after = faces(vidicore, clip_item)
     assert job["status"] == "FINISHED", job_data(job).get("failureReason")
-    assert job_data(job)[RELABELLED_ITEMS_KEY] == clip_item
+    assert script_results(job)[RELABELLED_ITEMS_KEY] == clip_item
     assert without_names(after) == without_names(before)  # same groups, same uuids, confidences, boxes
     changed = [f for f in after if f["fields"]["adu_av_valueId"] == ["person-7"]]
     assert len(changed) == 2 and {f["group"][0] for f in changed} == {OURS}
@@ -92,7 +93,7 @@ def test_every_item_showing_the_fingerprint_follows_and_the_relabelled_item_gets
                                                                       "vcs_face_method": "MERGED"})
 
     assert job["status"] == "FINISHED", job_data(job).get("failureReason")
-    assert sorted(job_data(job)[RELABELLED_ITEMS_KEY].split(",")) == sorted([clip_item, other_item])
+    assert sorted(script_results(job)[RELABELLED_ITEMS_KEY].split(",")) == sorted([clip_item, other_item])
     for item in (clip_item, other_item):
         assert values(vidicore.metadata(item), "adu_av_value") == ["Pat Doe"]
     metadata = vidicore.metadata(unknown_item)
@@ -139,7 +140,7 @@ def test_without_a_fingerprint_only_the_item_fields_change(
                   item_fields={"vcs_face_value": "Pat Doe"})
 
     assert job["status"] == "FINISHED", job_data(job).get("failureReason")
-    assert job_data(job)[RELABELLED_ITEMS_KEY] == ""
+    assert script_results(job)[RELABELLED_ITEMS_KEY] == ""
     assert values(vidicore.metadata(training_item), "vcs_face_value") == ["Pat Doe"]
     assert values(vidicore.metadata(clip_item), "adu_av_value") == ["Unknown"]
 

@@ -16,7 +16,7 @@ from callback_harness import (
     shape_values,
     values,
 )
-from support import HOSTILE_NAMES
+from support import HOSTILE_NAMES, script_results
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,
     DELETED_FINGERPRINTS_KEY,
@@ -145,7 +145,7 @@ def test_an_unknown_whose_item_was_deleted_is_not_reimported_and_its_timespans_g
                   previously_imported=(unknown.fingerprint,))
 
     assert job["status"] == "FINISHED", job_data(job).get("failureReason")
-    assert job_data(job)[DELETED_FINGERPRINTS_KEY] == unknown.fingerprint
+    assert script_results(job)[DELETED_FINGERPRINTS_KEY] == unknown.fingerprint
     assert vidicore.items_with("vcs_face_externalId", unknown.fingerprint) == []
     assert [s.value_id for s in face_values(vidicore, clip_item)] == [ann.fingerprint]
 
@@ -159,7 +159,7 @@ def test_previously_imported_unknowns_that_still_have_items_keep_their_timespans
     job = analyze(vidicore, callback, clip_item, analysis(again), collection_name,
                   previously_imported=(unknown.fingerprint,))
 
-    assert job_data(job)[DELETED_FINGERPRINTS_KEY] == ""
+    assert script_results(job)[DELETED_FINGERPRINTS_KEY] == ""
     assert [(s.start, s.value_id) for s in face_values(vidicore, clip_item)] == [("180@NTSC", unknown.fingerprint)]
 
 
@@ -209,7 +209,7 @@ def test_training_marks_accepted_items_trained_and_rejected_items_with_their_rea
     job = vidicore.hand_back(job_id, callback, files)
 
     assert job["status"] == "FINISHED", job_data(job).get("failureReason")
-    assert job_data(job)[MISSING_ITEMS_KEY] == deleted
+    assert script_results(job)[MISSING_ITEMS_KEY] == deleted
     assert values(vidicore.metadata(good), "vcs_face_method") == ["TRAINED"]
     assert [shape_values(s) for s in vidicore.shapes(good)] == [TRAINED_ACTIVE]
     assert values(vidicore.metadata(bad), "adu_av_description") == ['no face: "<b>&]]>']

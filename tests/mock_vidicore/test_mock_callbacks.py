@@ -15,7 +15,7 @@ from support import wait_for
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 
 ROUND_TRIP_SCRIPT = """
-var itemId = job.getData("itemId");
+var itemId = DATA.itemId;  // callback scripts get no `job` object
 api.path("item").path(itemId).path("metadata").input({timespan: [{
   start: "225@PAL", end: "226@PAL",
   group: [{name: "adu_face_DeepVAKeyframeAnalyzer",
@@ -24,15 +24,16 @@ api.path("item").path(itemId).path("metadata").input({timespan: [{
                     field: [{name: "adu_av_value", value: [{value: DATA.person}]},
                             {name: "adu_av_valueId", value: [{value: DATA.fingerprint}]}]}]}]
 }]}).put();
-var found = api.path("collection").input({text: DATA.collection}).put();
+var found = api.path("collection").input({text: [{value: DATA.collection}]}).put();
 var collectionId = found.hits > 0 ? found.collection[0].id
   : api.path("collection").queryParam("name", DATA.collection).post().id;
 var imported = api.path("import").queryParam("uri", DATA.faceUri)
-  .queryParam("original", "vcs_face_thumbnail")
+  .queryParam("tag", "vcs_face_thumbnail").queryParam("original", "vcs_face_thumbnail")
   .input({timespan: [{start: "-INF", end: "+INF", field: [
     {name: "vcs_face_method", value: [{value: "INDEXED"}]},
     {name: "vcs_face_externalId", value: [{value: DATA.fingerprint}]}]}]}).post();
 var newItem = imported.data.filter(function (d) { return d.key === "itemId"; })[0].value;
+while (api.path("job").path(imported.jobId).get().status !== "FINISHED") { /* an import is a job */ }
 api.path("collection").path(collectionId).path(newItem).put();
 var shapeId = api.path("item/" + newItem).path("shape").get().uri[0];
 api.path("item/" + newItem + "/shape/" + shapeId + "/metadata/vcs_face_status")
@@ -82,7 +83,9 @@ def test_round_trip_writes_timespans_creates_an_item_in_a_collection_and_deletes
     job_id = started_job(api, service, callback_id)
     face_key = f"callbacks/{job_id}/faces/fp-1.png"
     s3.put_object(Bucket=bucket, Key=face_key, Body=PNG)
-    data = {"person": "Steven Stevenson", "fingerprint": "fp-1",
+    analysed = api.json("GET", f"job/{job_id}", params={"metadata": "true"})
+    data = {"itemId": next(d["value"] for d in analysed["data"] if d["key"] == "itemId"),
+            "person": "Steven Stevenson", "fingerprint": "fp-1",
             "collection": f"FoundByFaceAnalysis-{uuid.uuid4().hex[:6]}",
             "faceUri": f"s3://{bucket}/{face_key}"}
     s3.put_object(Bucket=bucket, Key=f"callbacks/{job_id}/001-results.xml",
@@ -97,7 +100,7 @@ def test_round_trip_writes_timespans_creates_an_item_in_a_collection_and_deletes
     assert (span["start"], span["end"]) == ("225@PAL", "226@PAL")
     detection = span["group"][0]["group"][0]["field"][0]
     assert detection["value"][0]["value"] == "Steven Stevenson"
-    collection = api.json("PUT", "collection", json={"text": data["collection"]})["collection"][0]
+    collection = api.json("PUT", "collection", json={"text": [{"value": data["collection"]}]})["collection"][0]
     members = api.json("GET", f"collection/{collection['id']}/item",
                        params={"content": "uri", "tag": "vcs_face_thumbnail"})
     assert members["item"][0]["files"]["uri"] == [data["faceUri"]]
@@ -122,17 +125,31 @@ def test_a_failing_script_keeps_the_files_and_fails_the_job(
                                         f"callbacks/{job_id}/002-broken.xml"]
 
 
-def test_job_fail_in_a_script_fails_the_job_with_its_message(
+def test_a_callback_script_has_no_job_object_and_its_value_is_kept(
+        api: Api, service: dict[str, str], callback_id: str, s3: Any, bucket: str) -> None:
+    """VidiCore documents `job` for JavaScript job tasks only; a callback script cannot rely on it."""
+    job_id = started_job(api, service, callback_id)
+    s3.put_object(Bucket=bucket, Key=f"callbacks/{job_id}/001.xml",
+                  Body=callback_document("({kind: typeof job, api: typeof api, logger: typeof logger});"))
+
+    hand_back(api, job_id)
+
+    job = wait_for(lambda: finished(api, job_id), what="the callback to run")
+    assert job["status"] == "FINISHED", job
+    assert json.loads(job["log"]["task"][-1]["result"]) == {"kind": "undefined", "api": "object", "logger": "object"}
+
+
+def test_a_callback_script_that_calls_job_fails_the_job(
         api: Api, service: dict[str, str], callback_id: str, s3: Any, bucket: str) -> None:
     job_id = started_job(api, service, callback_id)
     s3.put_object(Bucket=bucket, Key=f"callbacks/{job_id}/001.xml",
-                  Body=callback_document("try { job.fail('bad input'); } catch (e) {}"))
+                  Body=callback_document("job.setData('x', 'y');"))
 
     hand_back(api, job_id)
 
     job = wait_for(lambda: finished(api, job_id), what="the job to fail")
     assert job["status"] == "FAILED_TOTAL"
-    assert "bad input" in job["log"]["task"][-1]["errorMessage"]
+    assert "job" in job["log"]["task"][-1]["errorMessage"]
 
 
 def test_a_script_that_loops_forever_is_stopped_by_the_time_limit(
@@ -155,14 +172,14 @@ def run_test_script(api: Api, source: str) -> Any:
     return response.json()
 
 
-def test_scripts_see_nothing_beyond_api_job_and_logger(api: Api) -> None:
+def test_scripts_see_nothing_beyond_api_and_logger(api: Api) -> None:
     names = ["require", "std", "os", "process", "fetch", "XMLHttpRequest", "http",
              "__mv_api", "__mv_job", "__mv_log", "print", "console"]
 
     kinds = run_test_script(api, f"{json.dumps(names)}.map(function (n) {{ return typeof globalThis[n]; }})")
 
     assert kinds == ["undefined"] * len(names)
-    assert run_test_script(api, "[typeof api, typeof job, typeof logger]") == ["object"] * 3
+    assert run_test_script(api, "[typeof api, typeof job, typeof logger]") == ["object", "undefined", "object"]
 
 
 def test_os_and_std_modules_cannot_be_imported(api: Api) -> None:
@@ -195,3 +212,23 @@ def test_api_calls_go_through_the_http_handlers(api: Api) -> None:
                                  ".metadata.timespan[0].field[0].value[0].value")
 
     assert value == "seen"
+
+
+def test_rich_returns_what_public_scripts_read_and_no_status(api: Api) -> None:
+    """Public scripts read .output, .response and .responseBytes; VidiCore documents no status field."""
+    item_id = new_item(api, ("title", "seen"))
+
+    keys = run_test_script(api, f"var r = api.path('item').path({json.dumps(item_id)}).rich().get();"
+                                "[Object.keys(r).sort(), r.output.id, typeof r.response,"
+                                " r.responseBytes.length === r.response.length]")
+
+    assert keys == [["output", "response", "responseBytes"], item_id, "string", True]
+
+
+def test_an_http_error_throws_with_or_without_rich(api: Api) -> None:
+    caught = run_test_script(api, "var seen = [];"
+                                  "try { api.path('item/VX-987654').rich().get(); } catch (e) { seen.push(String(e)); }"
+                                  "try { api.path('item/VX-987654').get(); } catch (e) { seen.push(String(e)); }"
+                                  "seen")
+
+    assert len(caught) == 2 and all("404" in text for text in caught)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from mock_api import Api, metadata, new_item
 
 
@@ -42,7 +44,27 @@ def test_collections_are_found_by_name(api: Api) -> None:
     name = f"FoundByFaceAnalysis-{uuid.uuid4().hex[:6]}"
     collection = create(api, name)
 
-    found = api.json("PUT", "collection", json={"text": name})
+    found = api.json("PUT", "collection", json={"text": [{"value": name}]})
+
+    assert [c["id"] for c in found["collection"]] == [collection["id"]]
+
+
+@pytest.mark.parametrize("text", ["bare string", ["bare string"], [{"name": "no value"}], {"value": 3}])
+def test_a_search_text_not_a_list_of_value_objects_gets_400(api: Api, text: object) -> None:
+    """VidiCore's JSON `text` is a list of {value} objects (SDK ItemSearchType, the face UI)."""
+    api.json("PUT", "collection", json={"text": text}, expect=400)
+    api.json("PUT", "item", json={"text": text}, expect=400)
+    api.json("PUT", "item", json={"operator": {"operation": "OR", "text": text}}, expect=400)
+
+
+def test_an_xml_search_text_is_the_element_text(api: Api) -> None:
+    name = f"XmlSearch-{uuid.uuid4().hex[:6]}"
+    collection = create(api, name)
+    body = ('<ItemSearchDocument xmlns="http://xml.vidispine.com/schema/vidispine">'
+            f"<text>{name}</text></ItemSearchDocument>")
+
+    found = api.request("PUT", "collection", data=body.encode(),
+                        headers={"Content-Type": "application/xml", "Accept": "application/json"}).json()
 
     assert [c["id"] for c in found["collection"]] == [collection["id"]]
 

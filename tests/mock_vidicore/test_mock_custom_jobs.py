@@ -1,8 +1,10 @@
-"""Custom job types (`POST job?type=`): the optional callbackId, checked like analyze checks it."""
+"""Custom job types (`POST job?type=`): only VidiCore's parameters; the callback comes with the hand-back."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from mock_api import Api
 
@@ -16,20 +18,31 @@ def relabel(api: Api, expect: int = 200, **params: str) -> Any:
                                                           "jobmetadata": "itemId=VX-1", **params})
 
 
-def test_a_custom_job_records_the_callback_resource_it_names(api: Api, service: dict[str, str]) -> None:
-    callback = str(api.json("POST", "resource/callback", json={"callback": {"uri": "s3://k:s@bucket/cb/"}})["id"])
-
-    job = relabel(api, callbackId=callback)
-
-    assert data(job) == {"itemId": "VX-1", "resourceId": service["resourceId"], "callbackId": callback}
+def callback(api: Api) -> str:
+    return str(api.json("POST", "resource/callback", json={"callback": {"uri": "s3://k:s@bucket/cb/"}})["id"])
 
 
-def test_a_custom_job_without_callback_id_has_none(api: Api, service: dict[str, str]) -> None:
+def test_a_custom_job_holds_its_jobmetadata_and_the_declaring_service(api: Api, service: dict[str, str]) -> None:
+    job = relabel(api, priority="HIGH", notification="VX-1", notificationData="x=y")
+
+    assert data(job) == {"itemId": "VX-1", "resourceId": service["resourceId"]}
+    assert job["priority"] == "HIGH"
+
+
+@pytest.mark.parametrize("param", ["callbackId", "resourceId", "storageId"])
+def test_a_parameter_post_job_does_not_take_gets_400(api: Api, service: dict[str, str], param: str) -> None:
+    """VidiCore's POST /job takes type, jobmetadata, priority and notification* only (reference §7.3)."""
+    relabel(api, expect=400, **{param: callback(api)})
+
+
+def test_the_hand_back_names_the_callback_resource_of_a_custom_job(api: Api, service: dict[str, str]) -> None:
     job = relabel(api)
+    api.json("PUT", f"job/{job['jobId']}/claim", params={"resourceId": service["resourceId"], "instance": "a"})
+    status = {"instance": "a", "status": "VIDINET_JOB"}
 
-    assert "callbackId" not in data(job)
+    api.json("PUT", f"job/{job['jobId']}/status", expect=400, params=status)  # names none
+    api.json("PUT", f"job/{job['jobId']}/status", expect=400, params={**status, "callbackId": service["resourceId"]})
+    cb = callback(api)
+    handed = api.json("PUT", f"job/{job['jobId']}/status", params={**status, "callbackId": cb})
 
-
-def test_a_callback_id_that_is_not_a_callback_resource_gets_400(api: Api, service: dict[str, str]) -> None:
-    relabel(api, expect=400, callbackId=service["resourceId"])
-    relabel(api, expect=404, callbackId="VX-424242")
+    assert handed["status"] == "VIDINET_JOB" and data(handed)["callbackId"] == cb

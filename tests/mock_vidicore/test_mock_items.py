@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from mock_api import Api, new_item
+import pytest
+
+from mock_api import Api, new_item, start_server
+from support import wait_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
@@ -23,9 +27,10 @@ def test_raw_upload_creates_an_image_shape_with_a_file_uri(api: Api) -> None:
 
     job = raw_upload(api, item_id)
 
+    assert job["status"] == "STARTED" and job["type"] == "PLACEHOLDER_IMPORT"  # an import is a job
+    assert api.json("GET", f"job/{job['jobId']}")["status"] == "FINISHED"
     shape = api.json("GET", f"item/{item_id}", params={"content": "shape"})["shape"][0]
     uri = shape["containerComponent"]["file"][0]["uri"][0]
-    assert job["status"] == "FINISHED" and job["type"] == "PLACEHOLDER_IMPORT"
     assert shape["mimeType"] == "image/png" and shape["tag"] == ["original"]
     assert Path(urlsplit(uri).path).read_bytes() == PNG
 
@@ -110,3 +115,36 @@ def test_items_are_searchable_by_field_value(api: Api, service: dict[str, str]) 
         {"name": "vcs_face_externalId", "value": [{"value": "fp-search-1"}]}]})
 
     assert [i["id"] for i in found["item"]] == [item_id]
+
+
+@pytest.fixture(scope="module")
+def slow_imports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A mock whose import jobs take a second, as imports on VidiCore take time."""
+    server = start_server(tmp_path_factory.mktemp("slow"), "--import-delay-s", "1")
+    api = Api(server.url)
+    try:
+        yield api
+    finally:
+        api.close()
+        server.stop()
+
+
+def test_the_shape_of_an_import_exists_only_once_its_job_has_finished(slow_imports: Api) -> None:
+    """VidiCore imports asynchronously: a client waits for the import job before touching the shape."""
+    api = slow_imports
+    job = api.json("POST", "import", params={"uri": "s3://media/faces/a.png", "tag": "vcs_face_thumbnail",
+                                              "original": "vcs_face_thumbnail"})
+    item_id = next(d["value"] for d in job["data"] if d["key"] == "itemId")
+
+    before = api.json("GET", f"item/{item_id}/shape")
+    ended = wait_for(lambda: (lambda j: j if j["status"] == "FINISHED" else None)(
+        api.json("GET", f"job/{job['jobId']}")), timeout_s=10)
+    after = api.json("GET", f"item/{item_id}/shape", params={"tag": "vcs_face_thumbnail"})
+
+    assert job["status"] == "STARTED" and ended["status"] == "FINISHED"
+    assert not before.get("uri") and len(after["uri"]) == 1
+
+
+def test_original_must_be_one_of_the_tags(api: Api) -> None:
+    api.json("POST", "import", expect=400, params={"uri": "s3://media/faces/a.png", "tag": "lowres",
+                                                    "original": "vcs_face_thumbnail"})

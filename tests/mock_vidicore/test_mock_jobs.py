@@ -134,13 +134,29 @@ def test_vidinet_job_state_needs_a_callback_resource(api: Api, service: dict[str
              params={"instance": "a", "status": "VIDINET_JOB"})
 
 
-def test_abort_sets_aborted_and_a_second_abort_conflicts(api: Api, service: dict[str, str]) -> None:
+def test_abort_answers_an_empty_body_and_a_second_abort_conflicts(api: Api, service: dict[str, str]) -> None:
+    """VidiCore's DELETE job/{id} returns no JobDocument; a job not yet running ends ABORTED at once."""
     job = analyze(api, service)
 
-    aborted = api.json("DELETE", f"job/{job['jobId']}", params={"reason": "user"})
+    answer = api.request("DELETE", f"job/{job['jobId']}", params={"reason": "user"})
     api.json("DELETE", f"job/{job['jobId']}", expect=409)
 
-    assert aborted["status"] == "ABORTED"
+    assert answer.status_code == 200 and answer.content == b""
+    assert api.json("GET", f"job/{job['jobId']}")["status"] == "ABORTED"
+
+
+def test_aborting_a_running_job_passes_through_abort_pending(api: Api, service: dict[str, str]) -> None:
+    """VidiCore spells the pending state ABORT_PENDING; the executor's next poll ends the job."""
+    job = analyze(api, service)
+    claim(api, job, service)
+
+    api.request("DELETE", f"job/{job['jobId']}", params={"reason": "user"}).raise_for_status()
+    states = [api.json("GET", f"job/{job['jobId']}")["status"]]
+    wait_for(lambda: api.json("GET", f"job/{job['jobId']}")["status"] == "ABORTED")
+
+    assert states[0] in ("ABORT_PENDING", "ABORTED") and "ABORTED_PENDING" not in states
+    api.json("PUT", f"job/{job['jobId']}/progress", expect=409,
+             params={"instance": "a", "value": "10"})
 
 
 def test_unknown_job_gets_404(api: Api) -> None:

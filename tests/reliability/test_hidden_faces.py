@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from faults_a import QUICK_RETRIES, FaultProxy, fingerprints_shown
 from operator_api import Operator, job_data
 from service_fixtures import service_settings
+from support import script_results
 from vidiplug.engine.base import EngineInfo
 from vidiplug.identity.gallery import Identity
 from vidiplug.identity.store import SqliteStore
@@ -76,7 +77,7 @@ def test_a_face_whose_hand_back_met_an_s3_outage_is_imported_by_the_next_analysi
     assert failed["status"] == "FAILED_TOTAL", failed
     assert s3_proxy.failed
     assert again["status"] == "FINISHED", again
-    assert job_data(again)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(again)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, app, photo, fingerprint)
 
 
@@ -92,7 +93,7 @@ def test_a_face_whose_import_vidicore_refused_is_imported_by_the_next_analysis(
     assert refused["status"] == "FAILED_TOTAL", refused
     assert "VX-999" in job_data(refused)["failureReason"]
     assert again["status"] == "FINISHED", again
-    assert job_data(again)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(again)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, app, photo, fingerprint)
 
 
@@ -122,5 +123,5 @@ def test_a_face_stored_by_a_service_killed_before_its_hand_back_is_imported_by_t
 
     assert ended["status"] == "FINISHED", ended
     assert job_data(ended)["previousClaimedBy"] == "doomed-host"
-    assert job_data(ended)["vidiplugDeletedFingerprints"] == ""
+    assert script_results(ended)["vidiplugDeletedFingerprints"] == ""
     assert_face_shown_with_its_item(operator, live, photo, fingerprint)

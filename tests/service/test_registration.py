@@ -28,9 +28,11 @@ def test_a_restart_reuses_the_resource_the_callback_and_the_configuration(start_
     assert {"adu_face_VidiplugFaceAnalyzer", "adu_av_analyzedValue", "adu_av_boundingBox"} <= groups
     job_types = {t["jobType"] for t in precheck["taskDefinition"]}
     assert job_types == {"VCS_TRAINING_MERGE_ITEMS", "VCS_TRAINING_RELABEL_ITEM"}
-    trainings = [c for c in operator.call("PUT", "collection", json={"text": "FaceTrainingDataset"})["collection"]
+    search = {"text": [{"value": "FaceTrainingDataset"}]}
+    trainings = [c for c in operator.call("PUT", "collection", json=search)["collection"]
                  if c["name"] == "FaceTrainingDataset"]
     assert len(trainings) == 1
-    unknowns = [c for c in operator.call("PUT", "collection", json={"text": "FoundByFaceAnalysis"})["collection"]
+    search = {"text": [{"value": "FoundByFaceAnalysis"}]}
+    unknowns = [c for c in operator.call("PUT", "collection", json=search)["collection"]
                 if c["name"] == "FoundByFaceAnalysis"]
     assert [c["id"] for c in unknowns] == [reg.unknown_collection_id]

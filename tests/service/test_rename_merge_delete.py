@@ -64,12 +64,10 @@ def analyzed(operator: Operator, app: ServiceApp, path: Path, **params: str) -> 
     return item
 
 
-def start_merge(operator: Operator, source: str, target: str, callback_id: str | None) -> str:
-    """POST job?type=VCS_TRAINING_MERGE_ITEMS as reference §11.4 (plus callbackId when given); the job id."""
+def start_merge(operator: Operator, source: str, target: str) -> str:
+    """POST job?type=VCS_TRAINING_MERGE_ITEMS as reference §11.4 (VidiCore takes no callbackId); the job id."""
     params = [("type", "VCS_TRAINING_MERGE_ITEMS"), ("jobmetadata", f"itemId={source}"),
               ("jobmetadata", f"targetItemId={target}"), ("jobmetadata", "modelType=face")]
-    if callback_id is not None:
-        params.append(("callbackId", callback_id))
     return str(operator.call("POST", "job", params=params)["jobId"])
 
 
@@ -116,7 +114,7 @@ def test_rename_merge_delete_and_reanalyze(start_service, operator: Operator, da
     # Merging an unknown into a named person points its faces at the person.
     obama = operator.import_file(data_dir / EXAMPLES / "obama.jpg", ("vcs_face_isTrainingMaterial", "true"),
                                  ("vcs_face_value", "Barack Obama"))
-    merged = operator.wait_job(start_merge(operator, items[other_fp], obama, reg.callback_id))
+    merged = operator.wait_job(start_merge(operator, items[other_fp], obama))
     person = app.store.find_by_name("Barack Obama")
     assert merged["status"] == "FINISHED", merged
     assert person is not None and stored(app, other_fp) is None
@@ -156,21 +154,19 @@ def test_a_hostile_name_round_trips_unchanged_through_rename(start_service, oper
     assert operator.call("PUT", "item", json={})["hits"] == items_before  # nothing deleted, nothing added
 
 
-def test_a_merge_started_without_callback_id_is_continued_through_the_services_callback(
+def test_a_merge_started_as_vidispines_ui_does_is_handed_back_through_the_services_callback(
         start_service, operator: Operator, data_dir: Path) -> None:
     app = start_service()
     clip = analyzed(operator, app, data_dir / HAMILTON, KeyframeInterval="0.5")
     source_fp, target_fp = sorted(shown(operator, clip))
     source, target = the_item_of(operator, source_fp), the_item_of(operator, target_fp)
 
-    ui_job = operator.wait_job(start_merge(operator, source, target, callback_id=None))  # as Vidispine's UI does
+    ui_job = operator.wait_job(start_merge(operator, source, target))  # no callbackId, as Vidispine's UI does
 
-    continued = operator.call("GET", "job", params={"jobmetadata": f"vidiplugContinues={ui_job['jobId']}",
-                                                    "metadata": "true"})["job"]
     assert ui_job["status"] == "FINISHED", ui_job
-    assert len(continued) == 1
-    assert operator.wait_job(continued[0]["jobId"])["status"] == "FINISHED"
-    assert job_data(operator.job(continued[0]["jobId"]))["callbackId"] == app.registration.callback_id
+    assert job_data(operator.job(ui_job["jobId"]))["callbackId"] == app.registration.callback_id  # named at hand-back
+    merges = operator.call("GET", "job", params={"type": "VCS_TRAINING_MERGE_ITEMS", "jobmetadata": f"itemId={source}"})
+    assert [j["jobId"] for j in merges["job"]] == [ui_job["jobId"]]  # no second job stands in for it
     assert shown(operator, clip) == {target_fp: {"Unknown"}}
     assert stored(app, source_fp) is None and stored(app, target_fp) is not None
 

@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from mock_vidicore.launch import launch_mock
 from vidicore_mock import NewClient
 from vidiplug.errors import MediaError, NotFound, VidiCoreError
 from vidiplug.vidicore import VidiCoreClient
@@ -159,3 +160,15 @@ def test_remove_from_collection_keeps_the_item(client: VidiCoreClient) -> None:
     assert client.get_item(item_id, ("metadata",)).id == item_id
     with pytest.raises(NotFound):
         client.remove_from_collection(collection_id, item_id)
+
+
+def test_an_import_returns_once_its_job_has_finished_so_the_shape_exists(tmp_path: Path, photo: Path) -> None:
+    """VidiCore imports asynchronously; the client waits for the import job (GET job/{id})."""
+    running = launch_mock(tmp_path, "--import-delay-s", "0.5", user="admin", password="admin")
+    try:
+        with VidiCoreClient(running.url, "admin", "admin") as slow:
+            item_id = slow.import_placeholder_with_file(photo)
+
+            assert len(slow.get_item(item_id, ("uri",), tag="original").uris) == 1
+    finally:
+        assert running.stop() == 0

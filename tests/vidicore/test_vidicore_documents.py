@@ -55,6 +55,14 @@ def test_job_with_an_unknown_state_names_it() -> None:
         parse_job(job(status="DISAPPEARED"))
 
 
+@pytest.mark.parametrize("spelling", ["ABORT_PENDING", "ABORTED_PENDING"])
+def test_both_spellings_of_a_pending_abort_are_read(spelling: str) -> None:
+    """Real VidiCore sends ABORT_PENDING (SDK, face theme); some documentation says ABORTED_PENDING."""
+    parsed = parse_job(job(status=spelling))
+
+    assert parsed.state is JobState.ABORT_PENDING and not parsed.state.is_terminal
+
+
 def test_terminal_states_are_the_four_that_end_a_job() -> None:
     assert {s for s in JobState if s.is_terminal} == {
         JobState.FINISHED, JobState.FINISHED_WARNING, JobState.FAILED_TOTAL, JobState.ABORTED}

@@ -70,7 +70,7 @@ class ServiceApp:
         self.context = dataclasses.replace(self.context, callback_id=self.registration.callback_id)
         self.poller = JobPoller(self.context, self.registration.resource_id)
         self.poller.start()
-        self.unknowns_watch = UnknownsWatch(self.context, self.registration.resource_id, self.registration.callback_id)
+        self.unknowns_watch = UnknownsWatch(self.context, self.registration.resource_id)
         self.unknowns_watch.start()
         service = self.settings.service
         if service.autotrain:

@@ -35,15 +35,19 @@ class JobReporter:
                      lambda: self._client.report_progress(self._job_id, self._instance, percent,
                                                           description=description))
 
-    def status(self, state: JobState | str, reason: str | None = None) -> None:
-        """End our part of the job with ``state`` (VIDINET_JOB, FINISHED, FAILED_TOTAL ...) and ``reason``."""
+    def status(self, state: JobState | str, reason: str | None = None, callback_id: str | None = None) -> None:
+        """End our part of the job with ``state`` (VIDINET_JOB, FINISHED, FAILED_TOTAL ...) and ``reason``.
+
+        ``callback_id``: for VIDINET_JOB, the callback resource the scripts were written to.
+        """
         wanted = JobState(state)
         attempts = [0]
 
         def send() -> None:
             attempts[0] += 1
             try:
-                self._client.set_job_status(self._job_id, self._instance, wanted, reason=reason)
+                self._client.set_job_status(self._job_id, self._instance, wanted, reason=reason,
+                                            callback_id=callback_id)
             except Conflict:
                 # An earlier attempt may have arrived and only its answer got lost.
                 if attempts[0] == 1 or not self._already(wanted):

@@ -31,7 +31,7 @@ from vidiplug.service.declaration import (
     TRAIN_JOB_TYPE,
 )
 from vidiplug.service.folders import make_job_folder
-from vidiplug.service.identity_jobs import JOB_KEYS, run_identity_job
+from vidiplug.service.identity_jobs import run_identity_job
 from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.params import parse_analyze_params, parse_train_params
 from vidiplug.service.reporting import JobReporter
@@ -46,8 +46,6 @@ from vidiplug.vidicore.documents import Job
 log = logging.getLogger("vidiplug.service")
 TRAIN_SOURCE_PREFIX = "vidicore:"
 PROGRESS_EVERY_S = 2.0
-# Job data naming the job a service-started continuation stands in for (see _continue).
-CONTINUES_KEY = "vidiplugContinues"
 
 
 JobHandler = Callable[["JobContext", VidiCoreClient, Job, Path, JobReporter], None]
@@ -111,9 +109,14 @@ def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | 
 
 def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
                     report: JobReporter) -> tuple[CallbackStore, S3Location]:
-    callback_id = job.data.get("callbackId")
+    """Where ``job``'s callbacks go: the callback resource the job names, else the service's own.
+
+    A custom job (merge, relabel) names none: VidiCore's ``POST /job`` takes no ``callbackId``.
+    ``_hand_back`` tells VidiCore which one was used.
+    """
+    callback_id = job.data.get("callbackId") or context.callback_id
     if not callback_id:
-        raise JobParameterError("callbackId", "", "the job has no callback resource to hand results back through")
+        raise JobParameterError("callbackId", "", "the job names no callback resource and the service has none")
     uri = with_retries(report.policy, f"reading callback resource {callback_id}",
                        lambda: client.get_callback_uri(callback_id))
     location = S3Location.parse(uri)
@@ -123,14 +126,16 @@ def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
     return store, location
 
 
-def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile], report: JobReporter) -> None:
+def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile], report: JobReporter,
+               callback_id: str | None = None) -> None:
     """Upload the bundle (retried while S3 is unavailable), then set the job to VIDINET_JOB.
 
     VidiCore runs the scripts only once the job is VIDINET_JOB, so uploading the whole
-    bundle again after a failed write is safe.
+    bundle again after a failed write is safe. ``callback_id``: the service's callback
+    resource, named in the hand-back when the job itself names none.
     """
     with_retries(report.policy, f"writing the callbacks of job {job.id}", lambda: callbacks.put_bundle(job.id, files))
-    report.status("VIDINET_JOB")
+    report.status("VIDINET_JOB", callback_id=None if job.data.get("callbackId") else callback_id)
 
 
 def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path,
@@ -185,7 +190,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         unknown_collection=params.unknown_collection, previously_imported=previously,
         storage_id=params.storage_id, pending_imports=pending,
     )
-    _hand_back(callbacks, job, files, report)
+    _hand_back(callbacks, job, files, report, context.callback_id)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
 
 
@@ -207,32 +212,13 @@ def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pa
 
     ``workdir`` is unused (these jobs fetch no media); it is there to fit JobHandler.
     """
-    if not job.data.get("callbackId"):
-        _continue(context, client, job, report)
-        return
     callbacks, _ = _callback_store(context, client, job, report)
     change = run_identity_job(context.store, client, job)
     files = build_relabel_bundle(job_id=job.id, fingerprint=change.fingerprint, value_id=change.value_id,
                                  value=change.value, item_id=change.item_id, item_fields=change.item_fields,
                                  analyzer_id=ANALYZER_ID)
-    _hand_back(callbacks, job, files, report)
+    _hand_back(callbacks, job, files, report, context.callback_id)
     log.info("job %s: %s now shows %s", job.id, change.fingerprint or change.item_id, change.value_id or change.value)
-
-
-def _continue(context: JobContext, client: VidiCoreClient, job: Job, report: JobReporter) -> None:
-    """Start ``job`` again with our callback resource, and end it: a job without callbackId cannot hand back.
-
-    Vidispine's face UI starts merge and relabel jobs without a callbackId (reference
-    §11.4), but results reach VidiCore only through a callback location. The continuation
-    carries the same job data plus ``vidiplugContinues`` = ``job.id``; nothing is changed
-    by ``job`` itself, so the store changes exactly once, in the continuation.
-    """
-    if context.callback_id is None:
-        raise JobParameterError("callbackId", "", "the job names no callback resource and the service has none")
-    data = {key: job.data[key] for key in JOB_KEYS[job.type] if key in job.data}
-    continued = client.start_job(job.type, {**data, CONTINUES_KEY: job.id}, callback_id=context.callback_id)
-    report.status("FINISHED")
-    log.info("job %s names no callback resource; continued as %s", job.id, continued.id)
 
 
 def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
@@ -262,7 +248,8 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path,
     )
     accepted = [o.key for o in outcomes if o.accepted]
     rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
-    _hand_back(callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected), report)
+    _hand_back(callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected), report,
+               context.callback_id)
     log.info("job %s: trained on %d images, %d rejected", job.id, len(accepted), len(rejected))
 
 

@@ -44,7 +44,8 @@ class UnknownsWatch:
     """Looks at the fingerprint items every ``interval_s`` seconds; ``start()`` / ``stop()``, or ``check_once()``.
 
     ``resource_id``: our service resource (whose in-flight merge/relabel jobs are looked
-    up); ``callback_id``: the callback resource the relabel jobs it starts hand back through.
+    up). The relabel jobs it starts name no callback resource (VidiCore's ``POST /job`` takes
+    none); the service hands them back through its own.
     Only a fingerprint that has been seen with an item can be suppressed (``IdentityStore.item_sightings``):
     a fingerprint whose analyze callback has not created its item yet is left alone.
     A name is asked for once per item and name by all instances sharing the identity store
@@ -53,11 +54,9 @@ class UnknownsWatch:
     until it changes.
     """
 
-    def __init__(self, context: JobContext, resource_id: str, callback_id: str,
-                 interval_s: float | None = None) -> None:
+    def __init__(self, context: JobContext, resource_id: str, interval_s: float | None = None) -> None:
         self._context = context
         self._resource_id = resource_id
-        self._callback_id = callback_id
         self._interval_s = interval_s if interval_s is not None else context.settings.service.unknowns_watch_interval_s
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
@@ -132,8 +131,7 @@ class UnknownsWatch:
                     continue  # another instance asked for this name a moment ago
                 try:
                     job = client.start_job(RELABEL_JOB_TYPE,
-                                           {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE},
-                                           callback_id=self._callback_id)
+                                           {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE})
                 except VidiplugError:
                     self._context.store.release_relabel(item_id, name)  # nobody asked: the next look tries again
                     raise

@@ -24,7 +24,7 @@ class CollectionCalls(Transport):
         hit is compared with ``name`` character for character.
         """
         exact = [require(entry, "id", "CollectionListDocument collection")
-                 for entry in self._pages("PUT", "collection", "collection", json={"text": name})
+                 for entry in self._pages("PUT", "collection", "collection", json={"text": [{"value": name}]})
                  if text_of(entry.get("name")) == name]
         return oldest(exact) if exact else None
 

@@ -16,18 +16,16 @@ from vidiplug.vidicore.transport import Params, Transport
 class CustomJobCalls(Transport):
     """``POST /API/job``."""
 
-    def start_job(self, job_type: str, jobmetadata: Mapping[str, str], *, callback_id: str | None = None) -> Job:
+    def start_job(self, job_type: str, jobmetadata: Mapping[str, str]) -> Job:
         """Start a job of the custom type ``job_type`` (e.g. ``VCS_TRAINING_RELABEL_ITEM``); the READY job.
 
         ``jobmetadata`` becomes the job's data (``itemId``, ``newLabel``, ...); a key must
-        not be empty or hold ``=``. ``callback_id``: the callback resource the service
-        hands its results back through (mock_vidicore takes it like analyze does; the
-        service that declared the type is the job's ``resourceId``). Raises VidiCoreError
-        (400) for a type no configuration declared.
+        not be empty or hold ``=``. VidiCore's ``POST /job`` takes only ``type``,
+        ``jobmetadata``, ``priority`` and ``notification*`` (reference §7.3): no callback
+        resource. The service names its own when it hands the job back. Raises
+        VidiCoreError (400) for a type no configuration declared.
         """
         params: Params = [("type", job_type)]
-        if callback_id:
-            params = [*params, ("callbackId", callback_id)]
         for key, value in jobmetadata.items():
             if not key or "=" in key:
                 raise JobParameterError(key, value, "a jobmetadata key must be non-empty and hold no '='")

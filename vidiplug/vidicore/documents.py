@@ -35,8 +35,14 @@ class JobState(str, Enum):
     FINISHED = "FINISHED"
     FINISHED_WARNING = "FINISHED_WARNING"
     FAILED_TOTAL = "FAILED_TOTAL"
-    ABORTED_PENDING = "ABORTED_PENDING"
+    ABORT_PENDING = "ABORT_PENDING"
+    ABORTED_PENDING = "ABORT_PENDING"  # an alias: the spelling some documentation uses
     ABORTED = "ABORTED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> JobState | None:
+        """``ABORTED_PENDING`` (old documentation) reads as ``ABORT_PENDING`` (what VidiCore sends)."""
+        return cls.ABORT_PENDING if value == "ABORTED_PENDING" else None
 
     @property
     def is_terminal(self) -> bool:

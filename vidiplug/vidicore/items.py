@@ -5,17 +5,20 @@ Part of VidiCoreClient; speaks HTTP only through Transport.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vidiplug.errors import MediaError, NotFound
+from vidiplug.errors import MediaError, NotFound, VidiCoreError
 from vidiplug.vidicore.documents import (
     Item,
+    JobState,
     JsonObject,
     MetadataTimespans,
     as_list,
     parse_item,
+    parse_job,
     parse_metadata_list,
     require,
     text_of,
@@ -89,27 +92,48 @@ class ItemCalls(Transport):
         """Delete item ``item_id`` (it also leaves every collection). Raises NotFound if it is gone."""
         self._send("DELETE", f"item/{segment(item_id)}", accept_text=True)
 
-    def import_placeholder_with_file(self, path: Path, metadata: Mapping[str, Any] | None = None) -> str:
+    def import_placeholder_with_file(self, path: Path, metadata: Mapping[str, Any] | None = None,
+                                     timeout_s: float = 600.0) -> str:
         """Create an item from the local file ``path``; its id.
 
         A placeholder item gets ``metadata`` (a MetadataDocument in JSON form, or None), then
         the bytes of ``path`` are uploaded as its container (the shape is tagged
-        ``original``; VidiCore stores the file under the file's name). Raises MediaError
-        when ``path`` is not a readable file.
+        ``original``; VidiCore stores the file under the file's name). VidiCore imports
+        asynchronously: this waits (up to ``timeout_s``) until the import job has FINISHED, so
+        the shape exists on return. Raises MediaError when ``path`` is not a readable file,
+        VidiCoreError when the import job fails or does not end in time.
         """
         if not path.is_file():
             raise MediaError(str(path), "no such file to import")
         doc = self._json("POST", "import/placeholder", params=[("container", "1")],
                          json=dict(metadata) if metadata is not None else None)
         item_id = require(doc, "id", "ItemDocument")
+        raw = f"import/placeholder/{segment(item_id)}/container/raw"
         try:
             with path.open("rb") as media:
-                self._send("POST", f"import/placeholder/{segment(item_id)}/container/raw",
-                           params=[("filename", path.name)], data=media,
-                           headers={"Content-Type": "application/octet-stream"})
+                answer = self._send("POST", raw, params=[("filename", path.name)], data=media,
+                                    headers={"Content-Type": "application/octet-stream"})
         except OSError as exc:
             raise MediaError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+        self._wait_for_import(parse_job(answer.json()).id, raw, timeout_s)
         return item_id
+
+    def _wait_for_import(self, job_id: str, path: str, timeout_s: float) -> None:
+        """Poll ``GET job/{job_id}`` until the import job ends; VidiCoreError unless it FINISHED."""
+        deadline = time.monotonic() + timeout_s
+        pause = 0.05
+        while True:
+            job = parse_job(self._json("GET", f"job/{segment(job_id)}"))
+            if job.state in (JobState.FINISHED, JobState.FINISHED_WARNING):
+                return
+            if job.state.is_terminal or job.state is JobState.ABORT_PENDING:
+                raise VidiCoreError(f"import job {job_id} ended {job.state.value}: {job.failure_reason or ''}".strip(),
+                                    method="POST", path=path)
+            if time.monotonic() > deadline:
+                raise VidiCoreError(f"import job {job_id} still {job.state.value} after {timeout_s:g} s",
+                                    method="POST", path=path)
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     def set_shape_metadata(self, item_id: str, shape_id: str, key: str, value: str) -> None:
         """Set key/value metadata ``key`` of shape ``shape_id`` of item ``item_id`` (text value)."""

@@ -71,22 +71,28 @@ class JobCalls(Transport):
             params.append(("description", description))
         return parse_job(self._json("PUT", f"job/{segment(job_id)}/progress", params=params))
 
-    def set_job_status(self, job_id: str, instance: str, status: JobState | str, reason: str | None = None) -> Job:
+    def set_job_status(self, job_id: str, instance: str, status: JobState | str, reason: str | None = None,
+                       callback_id: str | None = None) -> Job:
         """End our part of job ``job_id``: VIDINET_JOB (callbacks uploaded), FINISHED, FINISHED_WARNING or FAILED_TOTAL.
 
         ``reason`` is recorded as the job's ``failureReason`` (give one for FAILED_TOTAL and
-        FINISHED_WARNING). Raises Conflict unless the job is STARTED and claimed by
-        ``instance``, VidiCoreError (400) for VIDINET_JOB on a job without a callback.
+        FINISHED_WARNING). ``callback_id``: with VIDINET_JOB, the callback resource the
+        scripts were written to (needed for a job started without one, such as a custom
+        job). Raises Conflict unless the job is STARTED and claimed by ``instance``,
+        VidiCoreError (400) for VIDINET_JOB when neither the job nor the call names a callback.
         """
         params: list[tuple[str, str]] = [("instance", instance), ("status", JobState(status).value)]
         if reason:
             params.append(("reason", reason))
+        if callback_id:
+            params.append(("callbackId", callback_id))
         return parse_job(self._json("PUT", f"job/{segment(job_id)}/status", params=params))
 
-    def abort_job(self, job_id: str, reason: str = "") -> Job:
-        """Abort job ``job_id`` (it becomes ABORTED). Raises Conflict if it has already ended."""
+    def abort_job(self, job_id: str, reason: str = "") -> None:
+        """Abort job ``job_id``. VidiCore answers with an empty body; the job becomes
+        ABORT_PENDING, then ABORTED (``get_job`` shows which). Raises Conflict if it has already ended."""
         params = [("reason", reason)] if reason else []
-        return parse_job(self._json("DELETE", f"job/{segment(job_id)}", params=params))
+        self._send("DELETE", f"job/{segment(job_id)}", params=params, accept_text=True)
 
     def start_analyze(self, item_id: str, resource_id: str, callback_id: str | None,
                       jobmetadata: Mapping[str, str], tag: str | None = None) -> Job:
