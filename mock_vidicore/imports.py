@@ -12,7 +12,7 @@ import json
 import mimetypes
 import os
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -125,7 +125,7 @@ def finish_imports(ctx: Context) -> None:
 
 def _age_s(job: Job) -> float:
     started = datetime.fromisoformat(job.started.replace("Z", "+00:00"))
-    return (datetime.now(timezone.utc) - started).total_seconds()
+    return (datetime.now(UTC) - started).total_seconds()
 
 
 def safe_file_name(raw: str) -> str:
