@@ -21,6 +21,8 @@ from vidiplug.pipeline.params import AnalyzeParams
 ENV_PREFIX = "VIDIPLUG_"
 QUALITY_SETTINGS = ("Low", "Mid", "High")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+INTEGRATION_MODES = ("direct", "bridge")
+"""How jobs reach the service: see VidiCoreSettings and the README's "Two integration modes"."""
 _Entry = tuple[object, str, bool]  # value, where it came from, whether it is environment text
 
 
@@ -55,7 +57,11 @@ class VidiCoreSettings:
 
     ``url``: base URL without ``/API`` (http or https). ``user``/``password``: HTTP Basic
     credentials. ``timeout_s``: seconds any one API call may take. ``resource_name``: name
-    of the VidiNet resource the service registers (a restart finds and reuses it by name).
+    of the VidiNet resource the service registers in ``bridge`` mode (a restart finds and
+    reuses it by name). ``mode``: how jobs reach the service (INTEGRATION_MODES):
+    ``direct`` uses only VidiCore's documented API (requests are queue-collection members
+    and metadata fields), ``bridge`` the VidiNet-style job hand-off that needs a
+    VidiCore-side counterpart (mock_vidicore started with ``--bridge`` is one).
     """
 
     url: str = "http://localhost:8080"
@@ -63,10 +69,12 @@ class VidiCoreSettings:
     password: Secret = Secret("")
     timeout_s: float = 30.0
     resource_name: str = "vidiplug"
+    mode: str = "direct"
 
     def __post_init__(self) -> None:
         _require(self.url.startswith(("http://", "https://")), "url", "must start with http:// or https://")
         _require(self.timeout_s > 0, "timeout_s", "must be positive")
+        _require(self.mode in INTEGRATION_MODES, "mode", f"must be one of {', '.join(INTEGRATION_MODES)}")
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,7 @@ class ServiceSettings:
     ``claim_timeout_s``: a claimed job with no progress for this long belongs to a dead
     instance and is picked up again. ``autotrain``: train by itself when
     ``training_collection`` changes, ``autotrain_debounce_s`` after the last change.
+    ``analysis_queue`` (direct mode): the collection operators add items to for analysis.
     ``work_dir``: scratch folder for fetched media (None = system temp dir).
     ``media_timeout_s``: seconds without data before a media download is abandoned;
     ``max_media_bytes``: larger media is refused. ``log_level``: one of LOG_LEVELS.
@@ -157,6 +166,7 @@ class ServiceSettings:
     autotrain: bool = True
     autotrain_debounce_s: float = 30.0
     training_collection: str = "FaceTrainingDataset"
+    analysis_queue: str = "FaceAnalysisQueue"
     work_dir: Path | None = None
     media_timeout_s: float = 60.0
     max_media_bytes: int = 50 * 1024**3

@@ -63,11 +63,23 @@ def test_register_callback_twice_returns_the_same_resource(client: VidiCoreClien
     assert "se%2Fcret" not in repr(first)
 
 
-def test_callback_with_another_secret_is_a_new_resource(client: VidiCoreClient) -> None:
+def test_a_rotated_secret_updates_the_same_resource(client: VidiCoreClient) -> None:
+    # VidiCore may mask secrets when reading a resource back: the location, not the secret,
+    # finds our resource again, and the new secret is written to it.
     bucket = f"bucket-{uuid.uuid4().hex[:8]}"
     first = client.register_callback(f"s3://AKIA:old@{bucket}/prefix/")
 
     second = client.register_callback(f"s3://AKIA:new@{bucket}/prefix/")
+
+    assert second.id == first.id
+    assert client.get_callback_uri(first.id) == f"s3://AKIA:new@{bucket}/prefix/"
+
+
+def test_another_prefix_is_another_callback_resource(client: VidiCoreClient) -> None:
+    bucket = f"bucket-{uuid.uuid4().hex[:8]}"
+    first = client.register_callback(f"s3://AKIA:same@{bucket}/one/")
+
+    second = client.register_callback(f"s3://AKIA:same@{bucket}/two/")
 
     assert second.id != first.id
 

@@ -63,3 +63,39 @@ def service_declaration(training_collection: str, service_name: str = "vidiplug 
         "collection": [{"name": training_collection,
                         "field": [{"name": "vcs_face_isTrainingCollection", "value": "true"}]}],
     }
+
+
+# Direct mode (README "Two integration modes"): requests and their outcome are metadata, on
+# the requested item (analysis, relabel, merge) or on the training collection (training).
+STATUS_FIELD = "vidiplug_status"
+"""RUNNING, FINISHED or FAILED: where a request stands."""
+PROGRESS_FIELD = "vidiplug_progress"
+"""Percent done (0-100) of the running request."""
+MESSAGE_FIELD = "vidiplug_message"
+"""What the request is doing, or why it failed."""
+RUN_FIELD = "vidiplug_runId"
+"""The run's id: the folder of its CallbackDocuments in the callback location."""
+PARAMETER_FIELD = "vidiplug_jobParameter"
+"""Job parameters the operator sets with a request, one ``cognitive_service_Name=value`` per value."""
+TRAIN_REQUEST_FIELD = "vidiplug_trainingRequested"
+"""``true`` on the training collection asks for a training run (autotrain sets it too)."""
+MERGE_FIELD = "vidiplug_mergeInto"
+"""On an unknown-face item: the id of the item whose identity it is to be merged into."""
+DIRECT_STRING_FIELDS = (STATUS_FIELD, MESSAGE_FIELD, RUN_FIELD, PARAMETER_FIELD, MERGE_FIELD)
+
+
+def direct_declaration(training_collection: str) -> dict[str, Any]:
+    """The declaration direct mode creates through VidiCore's documented definition endpoints.
+
+    The face service's (``service_declaration``) without the job types (direct mode runs
+    merge and relabel itself), plus the request and status fields.
+    """
+    declaration = service_declaration(training_collection)
+    del declaration["taskDefinition"]
+    declaration["metadataField"] = [
+        *declaration["metadataField"],
+        *({"name": name, "type": "string"} for name in DIRECT_STRING_FIELDS),
+        {"name": PROGRESS_FIELD, "type": "float"},
+        {"name": TRAIN_REQUEST_FIELD, "type": "boolean"},
+    ]
+    return declaration

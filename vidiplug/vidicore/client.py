@@ -1,7 +1,7 @@
 """VidiCoreClient: the one object through which vidiplug speaks VidiCore's REST API.
 
 Its calls are grouped by area in resources.py, jobs.py, custom_jobs.py, items.py and
-collection.py; transport.py holds the session, timeouts and the translation of HTTP
+collection.py, definitions.py; transport.py holds the session, timeouts and the translation of HTTP
 failures into the VidiCoreError tree. Only the vidicore room imports requests.
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from vidiplug.vidicore.collection import CollectionCalls
 from vidiplug.vidicore.custom_jobs import CustomJobCalls
+from vidiplug.vidicore.definitions import DefinitionCalls
 from vidiplug.vidicore.items import ItemCalls
 from vidiplug.vidicore.jobs import JobCalls
 from vidiplug.vidicore.resources import ResourceCalls
 
 
-class VidiCoreClient(ResourceCalls, JobCalls, CustomJobCalls, ItemCalls, CollectionCalls):
+class VidiCoreClient(ResourceCalls, JobCalls, CustomJobCalls, ItemCalls, CollectionCalls, DefinitionCalls):
     """A VidiCore client owning one requests.Session; use it as a context manager.
 
     ``VidiCoreClient(base_url, user, password, *, timeout_s=30.0, session=None, page_size=100)``:

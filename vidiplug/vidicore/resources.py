@@ -57,26 +57,32 @@ class ResourceCalls(Transport):
         return self._converge("vidinet", created, self.find_vidinet_resource(name, url))
 
     def find_callback_resource(self, uri: str) -> Resource | None:
-        """The oldest (lowest id) callback resource registered with ``uri``, or None.
+        """The oldest (lowest id) callback resource for ``uri``'s location, or None.
 
-        URIs are compared whole, credentials included (VidiCore returns them), after
-        undoing percent-encoding in the user-info and lower-casing scheme and host: a
-        location whose secret changed is a different location.
+        Compared without credentials: scheme, bucket (host), port, prefix (path) and query,
+        after lower-casing scheme and host. VidiCore may mask a secret when it reads a
+        resource back (vidicore-fidelity.md #10), so the secret cannot tell resources apart.
         """
-        wanted = _comparable(uri)
-        same = [r for r in self.list_resources("callback") if _comparable(r.url_or_uri) == wanted]
+        wanted = _location(uri)
+        same = [r for r in self.list_resources("callback") if _location(r.url_or_uri) == wanted]
         return min(same, key=lambda r: id_order(r.id)) if same else None
 
     def register_callback(self, uri: str) -> Resource:
         """The callback resource for ``uri`` (``s3://key:secret@bucket/prefix/``), reused or new.
 
+        A resource for the same location is reused, and given ``uri`` again (documented
+        ``PUT resource/callback/{id}``) unless it reads back exactly so: a rotated secret
+        reaches VidiCore, and a masked one is written again, which changes nothing.
         Converges like ``register_vidinet`` when several instances register at once.
         """
         found = self.find_callback_resource(uri)
-        if found is not None:
-            return found
-        created = parse_resource(self._json("POST", "resource/callback", json={"callback": {"uri": uri}}))
-        return self._converge("callback", created, self.find_callback_resource(uri))
+        if found is None:
+            created = parse_resource(self._json("POST", "resource/callback", json={"callback": {"uri": uri}}))
+            found = self._converge("callback", created, self.find_callback_resource(uri))
+        if _comparable(found.url_or_uri) != _comparable(uri):
+            found = parse_resource(self._json("PUT", f"resource/callback/{segment(found.id)}",
+                                              json={"callback": {"uri": uri}}))
+        return found
 
     def delete_resource(self, kind: str, resource_id: str) -> None:
         """Remove resource ``resource_id`` of ``kind`` (``"vidinet"`` or ``"callback"``); NotFound if absent."""
@@ -123,6 +129,12 @@ def _entries(doc: JsonObject) -> list[JsonObject]:
     for entry in entries:
         require(entry, "id", "ResourceListDocument resource")
     return entries
+
+
+def _location(uri: str) -> tuple[str, ...]:
+    """``uri`` without its credentials, for comparing locations."""
+    whole = _comparable(uri)
+    return whole if len(whole) == 1 else (whole[0], *whole[3:])
 
 
 def _comparable(uri: str) -> tuple[str, ...]:

@@ -115,6 +115,14 @@ class Transport:
             raise self._error_for(method, path, response)
         return response
 
+    def send_raw(self, method: str, path: str, *, params: Params = (), data: bytes | None = None,
+                 headers: Mapping[str, str] | None = None) -> requests.Response:
+        """One request as a script's ``api`` builder describes it: body and headers as given.
+
+        ``path`` is relative to ``/API`` with its segments already quoted. Raises like ``_send``.
+        """
+        return self._send(method, path, params=params, data=data, headers=headers)
+
     def _json(self, method: str, path: str, **kwargs: Any) -> JsonObject:
         """``_send`` and the answer's JSON object; DocumentError when the answer is not one."""
         response = self._send(method, path, **kwargs)
