@@ -439,15 +439,15 @@ class SqlStore:
         return bool(gone)
 
     def work_claims(self, prefix: str = "") -> list[WorkClaim]:
-        """Every current claim whose key starts with ``prefix`` (no wildcards, case counts), by key.
+        """Every current claim whose key starts with ``prefix`` (no wildcards, case counts), by key (code points).
 
         ``previous_instance`` is None in this listing: only a takeover's own result names it.
         """
-        rows = self._rows("SELECT key, instance, attempts FROM vidiplug_work_claims WHERE key LIKE ? ESCAPE '\\'"
-                          " ORDER BY key", (_like_prefix(prefix),))
-        # SQLite's LIKE ignores ASCII case: the prefix test proper is Python's.
-        return [WorkClaim(str(row["key"]), str(row["instance"]), int(row["attempts"]), None)
-                for row in rows if str(row["key"]).startswith(prefix)]
+        rows = self._rows("SELECT key, instance, attempts FROM vidiplug_work_claims WHERE key LIKE ? ESCAPE '\\'",
+                          (_like_prefix(prefix),))
+        # SQLite's LIKE ignores ASCII case, and databases sort by their collation: Python does both exactly.
+        return sorted((WorkClaim(str(row["key"]), str(row["instance"]), int(row["attempts"]), None)
+                       for row in rows if str(row["key"]).startswith(prefix)), key=lambda claim: claim.key)
 
     # -- small documents of the service
     def load_state(self, key: str) -> str | None:
