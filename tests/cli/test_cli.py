@@ -114,7 +114,8 @@ def test_store_migrate_copies_a_sqlite_store_into_postgresql_and_says_what(
 
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout.splitlines() == ["identities: 1", "vectors: 1", "vidiplug_item_sightings: 0",
-                                            "vidiplug_relabel_requests: 0", "vidiplug_state: 0"]
+                                            "vidiplug_relabel_requests: 0", "vidiplug_state: 0",
+                                            "vidiplug_work_claims: 0"]
     assert [p["name"] for p in listed] == ["Barack Obama"]
     assert [space.split("/")[0] for space in listed[0]["vectors"]] == ["dlib"]  # engine/model@version kept
     assert again.returncode == 2 and "already holds 1 identities" in again.stderr

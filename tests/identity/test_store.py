@@ -142,12 +142,14 @@ def test_a_schema_1_store_is_migrated_with_its_unknowns_pending(tmp_path: Path) 
         store.mark_imported(["old-unknown"])
     with SqliteStore(path) as store:
         reopened = store.pending_unknowns()
+        claim = store.claim_work("direct:VX-1", "host-a", 3600.0)
     with sqlite3.connect(path) as db:
         version = db.execute("PRAGMA user_version").fetchone()[0]
     db.close()
 
     assert pending == {"old-unknown"}
     assert reopened == set()
+    assert claim is not None and claim.attempts == 1  # the work claims table was added
     assert version == SCHEMA_VERSION == 2
 
 

@@ -15,7 +15,7 @@ from vidiplug.engine import dlib, insightface
 from vidiplug.engine.base import EngineInfo, l2_normalise
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import IdentityKind
-from vidiplug.identity.store import SqliteStore, copy_store, open_store, redact_url
+from vidiplug.identity.store import SqliteStore, WorkClaim, copy_store, open_store, redact_url
 from vidiplug.identity.store.postgres import PostgresStore
 
 DLIB = EngineInfo("dlib", "hog+resnet", "v1", 4, dlib.RULES)
@@ -23,17 +23,20 @@ OTHER = EngineInfo("insightface", "det+rec", "v9", 4, insightface.RULES)
 JOIN = 0.9
 RACERS = 4
 ROUNDS = 5
+CLAIMERS = 8
+LIVE_S = 3600.0
+"""A stale_after_s no claim in a test outlives: its holder counts as live."""
 
 
 def _vec(*values: float) -> np.ndarray:
     return l2_normalise(np.array([values], np.float32))
 
 
-def _race(store_url: str, action: Callable[[object], object]) -> list[object]:
-    """Run ``action(store)`` at once in RACERS threads, each with its own store connection; their results."""
-    stores = [open_store(store_url) for _ in range(RACERS)]
-    start = threading.Barrier(RACERS, timeout=60)
-    results: list[object] = [None] * RACERS
+def _race(store_url: str, action: Callable[[object], object], racers: int = RACERS) -> list[object]:
+    """Run ``action(store)`` at once in ``racers`` threads, each with its own store connection; their results."""
+    stores = [open_store(store_url) for _ in range(racers)]
+    start = threading.Barrier(racers, timeout=60)
+    results: list[object] = [None] * racers
     errors: list[BaseException] = []
 
     def racer(index: int) -> None:
@@ -43,7 +46,7 @@ def _race(store_url: str, action: Callable[[object], object]) -> list[object]:
         except BaseException as exc:  # noqa: BLE001 - a racer's failure is surfaced by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=racer, args=(i,)) for i in range(RACERS)]
+    threads = [threading.Thread(target=racer, args=(i,)) for i in range(racers)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -121,6 +124,94 @@ def test_of_instances_claiming_one_rename_exactly_one_wins(store_url: str) -> No
     assert (again, renamed, after_release) == (False, True, {})
 
 
+def test_the_first_claim_on_work_wins_and_a_live_holder_keeps_it(store_url: str) -> None:
+    with open_store(store_url) as one, open_store(store_url) as two:
+        first = one.claim_work("direct:VX-1", "host-a", LIVE_S)
+        refused = two.claim_work("direct:VX-1", "host-b", LIVE_S)
+        other_key = two.claim_work("direct:VX-2", "host-b", LIVE_S)
+        renewed = one.renew_work("direct:VX-1", "host-a")
+
+        held = two.work_claims()
+
+    assert first == WorkClaim("direct:VX-1", "host-a", 1, None)
+    assert refused is None
+    assert other_key == WorkClaim("direct:VX-2", "host-b", 1, None)
+    assert renewed is True
+    assert held == [WorkClaim("direct:VX-1", "host-a", 1, None), WorkClaim("direct:VX-2", "host-b", 1, None)]
+
+
+def test_stale_work_is_taken_over_and_its_old_holder_cannot_renew_it(store_url: str) -> None:
+    with open_store(store_url) as one, open_store(store_url) as two:
+        one.claim_work("direct:VX-1", "host-a", LIVE_S)
+
+        taken = two.claim_work("direct:VX-1", "host-b", 0)
+        old_renews = one.renew_work("direct:VX-1", "host-a")
+        old_releases = one.release_work("direct:VX-1", "host-a")
+        new_renews = two.renew_work("direct:VX-1", "host-b")
+        back = one.claim_work("direct:VX-1", "host-a", 0)
+
+        held = two.work_claims("direct:")
+
+    assert taken == WorkClaim("direct:VX-1", "host-b", 2, "host-a")
+    assert (old_renews, old_releases, new_renews) == (False, False, True)
+    assert back == WorkClaim("direct:VX-1", "host-a", 3, "host-b")
+    assert held == [WorkClaim("direct:VX-1", "host-a", 3, None)]
+
+
+def test_an_instance_claiming_its_own_work_again_counts_a_new_attempt(store_url: str) -> None:
+    with open_store(store_url) as before_restart:
+        before_restart.claim_work("direct:VX-1", "host-a", LIVE_S)
+    with open_store(store_url) as after_restart:
+
+        again = after_restart.claim_work("direct:VX-1", "host-a", LIVE_S)
+
+    assert again == WorkClaim("direct:VX-1", "host-a", 2, None)
+
+
+def test_only_the_holder_releases_work_and_released_work_is_free(store_url: str) -> None:
+    with open_store(store_url) as store:
+        store.claim_work("direct:VX-1", "host-a", LIVE_S)
+
+        by_other = store.release_work("direct:VX-1", "host-b")
+        still = store.work_claims()
+        by_holder = store.release_work("direct:VX-1", "host-a")
+        twice = store.release_work("direct:VX-1", "host-a")
+        renew_released = store.renew_work("direct:VX-1", "host-a")
+        fresh = store.claim_work("direct:VX-1", "host-b", LIVE_S)
+
+    assert (by_other, by_holder, twice, renew_released) == (False, True, False, False)
+    assert still == [WorkClaim("direct:VX-1", "host-a", 1, None)]
+    assert fresh == WorkClaim("direct:VX-1", "host-b", 1, None)
+
+
+def test_of_instances_claiming_one_unit_of_work_at_once_exactly_one_wins(store_url: str) -> None:
+    won = _race(store_url, lambda store: store.claim_work(  # type: ignore[attr-defined]
+        "direct:VX-1", f"host-{threading.get_ident()}", LIVE_S), racers=CLAIMERS)
+
+    with open_store(store_url) as store:
+        held = store.work_claims()
+
+    winners = [claim for claim in won if claim is not None]
+    assert len(winners) == 1 and len(won) == CLAIMERS
+    assert held == winners
+    assert held[0].attempts == 1 and held[0].previous_instance is None
+
+
+def test_work_claims_are_listed_by_a_literal_prefix(store_url: str) -> None:
+    keys = ["jobs%_1", "jobs%_2", "jobsX_3", "jobs%Y4", "JOBS%_5", "jobs\\%_6", "other"]
+    with open_store(store_url) as store:
+        for key in keys:
+            store.claim_work(key, "host-a", LIVE_S)
+
+        literal = [claim.key for claim in store.work_claims("jobs%_")]
+        backslash = [claim.key for claim in store.work_claims("jobs\\")]
+        everything = [claim.key for claim in store.work_claims()]
+
+    assert literal == ["jobs%_1", "jobs%_2"]
+    assert backslash == ["jobs\\%_6"]
+    assert everything == sorted(keys)
+
+
 def test_item_sightings_are_shared_through_the_store(store_url: str) -> None:
     with open_store(store_url) as one, open_store(store_url) as two:
         one.record_item_sightings({"fp-1": "VX-1", "fp-2": "VX-2"})
@@ -154,12 +245,13 @@ def test_a_sqlite_store_is_copied_into_postgresql_with_its_engine_stamps(
         source.record_item_sightings({unknown.id: "VX-2"})
         source.claim_relabel("VX-2", "Bob", "host")
         source.save_state("autotrain", "{}")
+        source.claim_work("direct:VX-2", "host", LIVE_S)
         with postgres_server.database() as url, open_store(url) as target:
 
             copied = copy_store(source, target)
 
             assert copied == {"identities": 2, "vectors": 2, "vidiplug_item_sightings": 1,
-                              "vidiplug_relabel_requests": 1, "vidiplug_state": 1}
+                              "vidiplug_relabel_requests": 1, "vidiplug_state": 1, "vidiplug_work_claims": 1}
             assert target.load_gallery(DLIB).identities[0].name == "Ada"
             assert np.allclose(target.load_gallery(OTHER).vectors, _vec(0, 1, 0, 0))
             assert target.source_owner(DLIB, "vidicore:VX-1") == ada.id
@@ -167,6 +259,9 @@ def test_a_sqlite_store_is_copied_into_postgresql_with_its_engine_stamps(
             assert target.pending_unknowns() == set()
             assert target.item_sightings() == {unknown.id: "VX-2"}
             assert target.claim_relabel("VX-2", "Bob", "other") is False
+            assert target.work_claims() == [WorkClaim("direct:VX-2", "host", 1, None)]
+            assert target.claim_work("direct:VX-2", "other", LIVE_S) is None
+            assert target.claim_work("direct:VX-2", "other", 0) == WorkClaim("direct:VX-2", "other", 2, "host")
             with pytest.raises(StoreError, match="already holds 2 identities"):
                 copy_store(source, target)
 

@@ -10,10 +10,11 @@ from vidiplug.identity.store.protocol import (
            TABLES,
            IdentityStore,
            IdentitySummary,
+           WorkClaim,
            clean_name,
 )
 from vidiplug.identity.store.sqlite import SCHEMA_VERSION, SqliteStore
 from vidiplug.identity.store.transfer import copy_store
 
 __all__ = ["MAX_NAME_CHARS", "SCHEMA_VERSION", "TABLES", "IdentityStore", "IdentitySummary", "SqliteStore",
-           "clean_name", "copy_store", "is_postgres_url", "open_store", "redact_url"]
+           "WorkClaim", "clean_name", "copy_store", "is_postgres_url", "open_store", "redact_url"]

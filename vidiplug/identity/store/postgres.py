@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS vidiplug_state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vidiplug_work_claims (
+    key TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    claimed_at DOUBLE PRECISION NOT NULL,
+    renewed_at DOUBLE PRECISION NOT NULL,
+    attempts INTEGER NOT NULL
 )
 """
 
@@ -79,6 +86,9 @@ class PostgresStore(SqlStore):
     (True) or ``real[]`` (False). Use as a context manager or call ``close()``. Raises
     StoreError, without the password, when the server cannot be reached or refuses.
     """
+
+    clock = "extract(epoch FROM clock_timestamp())::double precision"
+    """The server's time at each evaluation (not the transaction's start): a claimer that waited ages fairly."""
 
     def __init__(self, url: str) -> None:
         super().__init__()

@@ -25,6 +25,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "vidiplug_item_sightings": ("fingerprint", "item_id", "first_seen_at", "last_seen_at"),
     "vidiplug_relabel_requests": ("item_id", "name", "asked_by", "asked_at"),
     "vidiplug_state": ("key", "value", "updated_at"),
+    "vidiplug_work_claims": ("key", "instance", "claimed_at", "renewed_at", "attempts"),
 }
 """Every table of a store and its columns, in copy order (the only identifiers SQL is built from)."""
 
@@ -40,6 +41,20 @@ class IdentitySummary:
     vector_counts: dict[str, int]
     has_thumbnail: bool
     created_at: str
+
+
+@dataclass(frozen=True)
+class WorkClaim:
+    """Who runs the unit of work ``key``: ``instance``, on its ``attempts``-th claim of it.
+
+    ``previous_instance`` names the holder a claim took the work over from (None for a first
+    claim, a re-claim by the same instance, and in ``work_claims`` listings).
+    """
+
+    key: str
+    instance: str
+    attempts: int
+    previous_instance: str | None
 
 
 def clean_name(name: str) -> str:
@@ -165,6 +180,27 @@ class IdentityStore(Protocol):
 
     def release_relabel(self, item_id: str, name: str) -> None:
         """Forget a claim whose job could not be started, so the name is asked for again."""
+
+    # -- work claims: which instance runs a unit of work (times from the database's clock)
+    def claim_work(self, key: str, instance: str, stale_after_s: float) -> WorkClaim | None:
+        """Take the unit of work ``key`` for ``instance``; None when another live instance holds it.
+
+        Succeeds when nobody holds ``key``, when its holder last renewed it ``stale_after_s``
+        seconds or more ago (a takeover: ``previous_instance`` names that holder), or when
+        ``instance`` holds it already (a restarted instance claiming again); each successful
+        claim after the first counts one more attempt. Atomic: of several instances claiming
+        at once exactly one wins. Ages are measured with the database server's clock, so
+        hosts whose clocks disagree still agree on who holds what.
+        """
+
+    def renew_work(self, key: str, instance: str) -> bool:
+        """Mark ``instance``'s claim on ``key`` live again (now); False when it no longer holds it."""
+
+    def release_work(self, key: str, instance: str) -> bool:
+        """Drop ``instance``'s claim on ``key`` (the work is done or given up); True if it held one."""
+
+    def work_claims(self, prefix: str = "") -> list[WorkClaim]:
+        """Every current claim whose key starts with ``prefix`` (literally: no wildcards), by key."""
 
     # -- small documents of the service (e.g. autotrain's state)
     def load_state(self, key: str) -> str | None:

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from vidiplug.engine.base import EngineInfo
 from vidiplug.errors import StoreError
 from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
-from vidiplug.identity.store.protocol import TABLES, IdentitySummary, Row, clean_name
+from vidiplug.identity.store.protocol import TABLES, IdentitySummary, Row, WorkClaim, clean_name
 
 DbRow = Mapping[str, Any]
 Run = Callable[[str, Sequence[object]], list[DbRow]]
@@ -41,6 +41,8 @@ class SqlStore:
     """SQL for a vector parameter in an INSERT."""
     vector_out = "v.vector"
     """SQL reading ``v.vector`` as a value ``_vector_value`` takes."""
+    clock = "(julianday('now') - 2440587.5) * 86400.0"
+    """SQL for the database's current time in seconds since 1970, aging work claims (SQLite's; PostgresStore's own)."""
 
     def __init__(self) -> None:
         # One connection per store object, shared by the service's threads: one statement or
@@ -391,6 +393,61 @@ class SqlStore:
     def release_relabel(self, item_id: str, name: str) -> None:
         """Forget a claim whose job could not be started, so the name is asked for again later."""
         self._write([("DELETE FROM vidiplug_relabel_requests WHERE item_id = ? AND name = ?", (item_id, name))])
+
+    # -- work claims
+    def claim_work(self, key: str, instance: str, stale_after_s: float) -> WorkClaim | None:
+        """Take the unit of work ``key`` for ``instance``; None when another live instance holds it.
+
+        Free, stale (last renewed ``stale_after_s`` seconds ago or more, by the database's
+        clock) or held by ``instance`` itself: the claim is taken and ``attempts`` counts it.
+        The row read is replaced only while it is still the row judged (same holder,
+        attempts and renewal, and still stale or ours), and a free key is taken by an
+        insert the primary key lets only one claimer make: of concurrent claimers on any
+        backend exactly one wins, the others get None.
+        """
+        with self._transaction() as run:
+            rows = run("SELECT instance, attempts, renewed_at FROM vidiplug_work_claims WHERE key = ?", (key,))
+            if not rows:
+                taken = run(
+                    "INSERT INTO vidiplug_work_claims (key, instance, claimed_at, renewed_at, attempts)"
+                    f" VALUES (?, ?, {self.clock}, {self.clock}, 1) ON CONFLICT (key) DO NOTHING RETURNING attempts",
+                    (key, instance),
+                )
+                return WorkClaim(key, instance, 1, None) if taken else None
+            holder, attempts, renewed_at = str(rows[0]["instance"]), int(rows[0]["attempts"]), rows[0]["renewed_at"]
+            taken = run(
+                f"UPDATE vidiplug_work_claims SET instance = ?, claimed_at = {self.clock}, renewed_at = {self.clock},"
+                " attempts = attempts + 1 WHERE key = ? AND instance = ? AND attempts = ? AND renewed_at = ?"
+                f" AND (instance = ? OR {self.clock} - renewed_at >= ?) RETURNING attempts",
+                (instance, key, holder, attempts, renewed_at, instance, float(stale_after_s)),
+            )
+        if not taken:
+            return None
+        return WorkClaim(key, instance, int(taken[0]["attempts"]), None if holder == instance else holder)
+
+    def renew_work(self, key: str, instance: str) -> bool:
+        """Mark ``instance``'s claim on ``key`` live again (the database's now); False when it no longer holds it."""
+        with self._transaction() as run:
+            renewed = run(f"UPDATE vidiplug_work_claims SET renewed_at = {self.clock} WHERE key = ? AND instance = ?"
+                          " RETURNING key", (key, instance))
+        return bool(renewed)
+
+    def release_work(self, key: str, instance: str) -> bool:
+        """Drop ``instance``'s claim on ``key``; True if it held one (another holder's claim is left alone)."""
+        with self._transaction() as run:
+            gone = run("DELETE FROM vidiplug_work_claims WHERE key = ? AND instance = ? RETURNING key", (key, instance))
+        return bool(gone)
+
+    def work_claims(self, prefix: str = "") -> list[WorkClaim]:
+        """Every current claim whose key starts with ``prefix`` (no wildcards, case counts), by key (code points).
+
+        ``previous_instance`` is None in this listing: only a takeover's own result names it.
+        """
+        rows = self._rows("SELECT key, instance, attempts FROM vidiplug_work_claims WHERE key LIKE ? ESCAPE '\\'",
+                          (_like_prefix(prefix),))
+        # SQLite's LIKE ignores ASCII case, and databases sort by their collation: Python does both exactly.
+        return sorted((WorkClaim(str(row["key"]), str(row["instance"]), int(row["attempts"]), None)
+                       for row in rows if str(row["key"]).startswith(prefix)), key=lambda claim: claim.key)
 
     # -- small documents of the service
     def load_state(self, key: str) -> str | None:

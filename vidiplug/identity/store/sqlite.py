@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS vidiplug_state (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS vidiplug_work_claims (
+    key TEXT PRIMARY KEY,
+    instance TEXT NOT NULL,
+    claimed_at REAL NOT NULL,
+    renewed_at REAL NOT NULL,
+    attempts INTEGER NOT NULL
+);
 """
 
 
