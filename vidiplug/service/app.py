@@ -16,6 +16,7 @@ from vidiplug.service.health import HealthReport, StoreHealth, build_health, pro
 from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.poller import JobPoller
 from vidiplug.service.registration import Registration, register
+from vidiplug.service.request_poller import RequestPoller
 from vidiplug.service.runner import JobContext
 from vidiplug.service.status_server import StatusServer
 from vidiplug.service.unknowns_watch import UnknownsWatch
@@ -50,7 +51,7 @@ class ServiceApp:
         self.metrics = ServiceMetrics()
         self.context = JobContext(self.engine, self.store, settings, self.client, self.instance, metrics=self.metrics)
         self.registration: Registration | None = None
-        self.poller: JobPoller | None = None
+        self.poller: JobPoller | RequestPoller | None = None
         self.unknowns_watch: UnknownsWatch | None = None
         self.autotrainer: AutoTrainer | None = None
         self.status_server: StatusServer | None = None
@@ -63,12 +64,20 @@ class ServiceApp:
         return VidiCoreClient(vc.url, vc.user, vc.password.reveal(), timeout_s=vc.timeout_s)
 
     def start(self) -> Registration:
-        """Register with VidiCore, start polling and watching unknown items; returns the resource ids."""
+        """Register with VidiCore, start polling and watching unknown items; what registering made or found.
+
+        ``vidicore.mode`` decides how: ``bridge`` polls VidiCore's jobs addressed to our
+        resource (JobPoller); ``direct`` polls the analysis queue and the training request
+        field, claiming through the identity store (RequestPoller).
+        """
         with self.client() as client:
             self.registration = register(client, self.settings)
         # Merge/relabel jobs started by a UI name no callback resource: they use ours.
         self.context = dataclasses.replace(self.context, callback_id=self.registration.callback_id)
-        self.poller = JobPoller(self.context, self.registration.resource_id)
+        if self.registration.resource_id is None:
+            self.poller = RequestPoller(self.context, self.registration)
+        else:
+            self.poller = JobPoller(self.context, self.registration.resource_id)
         self.poller.start()
         self.unknowns_watch = UnknownsWatch(self.context, self.registration.resource_id)
         self.unknowns_watch.start()
@@ -77,8 +86,9 @@ class ServiceApp:
             self.autotrainer = AutoTrainer(self.client, self.registration, self.settings, self.store)
             self.autotrainer.start()
         self._start_status_server()
-        log.info("vidiplug service %s polling every %.1f s with %d workers, watching unknown items every %.1f s, "
-                 "autotrain %s", self.instance, service.poll_interval_s, service.workers,
+        log.info("vidiplug service %s (%s mode) polling every %.1f s with %d workers, "
+                 "watching unknown items every %.1f s, "
+                 "autotrain %s", self.instance, self.settings.vidicore.mode, service.poll_interval_s, service.workers,
                  service.unknowns_watch_interval_s,
                  f"after {service.autotrain_debounce_s:g} s of quiet" if service.autotrain else "off")
         return self.registration

@@ -14,17 +14,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from vidiplug.errors import NotFound, StoreError, VidiplugError
 from vidiplug.identity.store import IdentityStore
+from vidiplug.service.declaration import (
+    MESSAGE_FIELD,
+    PARAMETER_FIELD,
+    STATUS_FIELD,
+    TRAIN_REQUEST_FIELD,
+)
 from vidiplug.service.registration import Registration
+from vidiplug.service.reporting import generic_document
 from vidiplug.settings import Settings
 from vidiplug.vidicore.client import VidiCoreClient
-from vidiplug.vidicore.documents import Job, JobState
+from vidiplug.vidicore.documents import Job, JobState, generic_fields
 
 log = logging.getLogger("vidiplug.service")
 
@@ -80,6 +87,87 @@ def legacy_state_path(settings: Settings) -> Path | None:
     return store.with_name(f"{store.stem}.autotrain.json")
 
 
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """Where a training run autotrain started stands: ended yet, succeeded, and why not."""
+
+    ended: bool
+    succeeded: bool = False
+    reason: str = ""
+
+
+class TrainLauncher(Protocol):
+    """How autotrain asks for a training run and follows it, per integration mode."""
+
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
+        """Ask for training on ``collection_id``; a handle to follow the run with."""
+
+    def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
+        """Where the run ``handle`` stands."""
+
+    def busy(self, client: VidiCoreClient, collection_id: str) -> bool:
+        """Whether a training run someone else asked for on ``collection_id`` is still to end."""
+
+
+class JobLauncher:
+    """Bridge mode: a train job addressed to our resource (``POST collection/{id}/train``)."""
+
+    def __init__(self, resource_id: str, callback_id: str | None) -> None:
+        self._resource_id = resource_id
+        self._callback_id = callback_id
+
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
+        """Start the job; its id."""
+        return client.start_train(collection_id, self._resource_id, self._callback_id,
+                                  {AUTOTRAIN_KEY: "true", REASON_KEY: reason}).id
+
+    def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
+        """The job's state: ended when terminal (or gone), succeeded when FINISHED(_WARNING)."""
+        job = _job_or_none(client, handle)
+        if job is None:
+            return TrainingOutcome(True, False, "job is gone")
+        if not job.state.is_terminal:
+            return TrainingOutcome(False)
+        return TrainingOutcome(True, job.state in SUCCEEDED,
+                               f"{job.state.value}: {job.failure_reason or 'no reason given'}")
+
+    def busy(self, client: VidiCoreClient, collection_id: str) -> bool:
+        """Whether another train job on the collection is active."""
+        active = client.list_jobs(self._resource_id, states=ACTIVE_STATES)
+        return any(job.data.get("collectionId") == collection_id for job in active)
+
+
+class RequestFieldLauncher:
+    """Direct mode: set ``vidiplug_trainingRequested=true`` on the collection, as an operator would.
+
+    The direct-mode poller runs the training and clears the field, writing FINISHED or
+    FAILED to ``vidiplug_status`` in the same change set.
+    """
+
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
+        """Set the request field (with the reason as a job parameter); the handle is the collection id."""
+        client.put_collection_metadata(collection_id, generic_document([
+            (TRAIN_REQUEST_FIELD, "true"), (PARAMETER_FIELD, f"{AUTOTRAIN_KEY}=true")]))
+        return collection_id
+
+    def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
+        """Ended once the request field is no longer true; succeeded when the status is FINISHED."""
+        fields = generic_fields(client.collection_metadata(handle))
+        if _first(fields, TRAIN_REQUEST_FIELD) == "true":
+            return TrainingOutcome(False)
+        status = _first(fields, STATUS_FIELD)
+        return TrainingOutcome(True, status == "FINISHED", f"{status}: {_first(fields, MESSAGE_FIELD)}")
+
+    def busy(self, client: VidiCoreClient, collection_id: str) -> bool:
+        """Whether training is requested on the collection already."""
+        return _first(generic_fields(client.collection_metadata(collection_id)), TRAIN_REQUEST_FIELD) == "true"
+
+
+def _first(fields: Mapping[str, tuple[str, ...]], name: str) -> str:
+    values = fields.get(name, ())
+    return values[0] if values else ""
+
+
 @dataclass
 class _Watch:
     """Everything known about one watched collection between ticks (mutable, behind the lock)."""
@@ -120,9 +208,11 @@ class AutoTrainer:
     """
 
     def __init__(self, client_factory: Callable[[], VidiCoreClient], registration: Registration,
-                 settings: Settings, store: IdentityStore, clock: Callable[[], float] = time.monotonic) -> None:
+                 settings: Settings, store: IdentityStore, clock: Callable[[], float] = time.monotonic,
+                 launcher: TrainLauncher | None = None) -> None:
         self._client_factory = client_factory
         self._registration = registration
+        self._launcher = launcher if launcher is not None else launcher_for(registration)
         self._debounce_s = settings.service.autotrain_debounce_s
         self._interval_s = settings.service.poll_interval_s
         self._clock = clock
@@ -130,7 +220,7 @@ class AutoTrainer:
         self._lock = threading.Lock()
         self._scheduler: BaseScheduler | None = None
         self._owns_scheduler = False
-        saved = _parse_state(_stored_state(store, legacy_state_path(settings)), registration.resource_id)
+        saved = _parse_state(_stored_state(store, legacy_state_path(settings)), registration.state_key)
         self._watches = {cid: _Watch(trained=saved.get(cid, {})) for cid in (registration.training_collection_id,)}
 
     def start(self, scheduler: BaseScheduler | None = None) -> None:
@@ -188,41 +278,45 @@ class AutoTrainer:
         self._start_job(client, collection_id, watch, material)
 
     def _settle(self, client: VidiCoreClient, watch: _Watch, job_id: str) -> bool:
-        """Whether our job ``job_id`` has ended; records what a successful one trained on."""
-        job = _job_or_none(client, job_id)
-        if job is not None and not job.state.is_terminal:
+        """Whether our run ``job_id`` has ended; records what a successful one trained on."""
+        outcome = self._launcher.outcome(client, job_id)
+        if not outcome.ended:
             return False
-        if job is not None and job.state in SUCCEEDED:
+        if outcome.succeeded:
             watch.trained, watch.failed = watch.job_material, None
             self._save()
         else:
             # Retrying the same material would fail the same way: wait for the next change.
-            reason = f"{job.state.value}: {job.failure_reason or 'no reason given'}" if job else "job is gone"
-            log.warning("autotrain: training job %s did not succeed (%s); next change trains again",
-                        job_id, reason)
+            log.warning("autotrain: training run %s did not succeed (%s); next change trains again",
+                        job_id, outcome.reason)
             watch.failed = watch.job_material
         watch.job_id, watch.job_material = None, {}
         return True
 
     def _other_training(self, client: VidiCoreClient, collection_id: str) -> bool:
-        """Whether someone else's train job on ``collection_id`` is still active (wait for it)."""
-        active = client.list_jobs(self._registration.resource_id, states=ACTIVE_STATES)
-        return any(job.data.get("collectionId") == collection_id for job in active)
+        """Whether someone else's training on ``collection_id`` is still to end (wait for it)."""
+        return self._launcher.busy(client, collection_id)
 
     def _start_job(self, client: VidiCoreClient, collection_id: str, watch: _Watch,
                    material: dict[str, Material]) -> None:
         reason = describe_changes(watch.trained, material)
-        job = client.start_train(collection_id, self._registration.resource_id, self._registration.callback_id,
-                                 {AUTOTRAIN_KEY: "true", REASON_KEY: reason})
-        watch.job_id, watch.job_material = job.id, material
-        log.info("autotrain: started training job %s on collection %s: %s", job.id, collection_id, reason)
+        handle = self._launcher.start(client, collection_id, reason)
+        watch.job_id, watch.job_material = handle, material
+        log.info("autotrain: asked for training (%s) on collection %s: %s", handle, collection_id, reason)
 
     def _save(self) -> None:
         trained = {cid: watch.trained for cid, watch in self._watches.items()}
         try:
-            self._store.save_state(STATE_KEY, _state_text(self._registration.resource_id, trained))
+            self._store.save_state(STATE_KEY, _state_text(self._registration.state_key, trained))
         except StoreError as exc:
             log.warning("autotrain: cannot save the state (a restart trains once more): %s", exc)
+
+
+def launcher_for(registration: Registration) -> TrainLauncher:
+    """The launcher of ``registration``'s mode."""
+    if registration.mode == "direct" or registration.resource_id is None:
+        return RequestFieldLauncher()
+    return JobLauncher(registration.resource_id, registration.callback_id)
 
 
 def _observe(client: VidiCoreClient, collection_id: str) -> dict[str, Material]:

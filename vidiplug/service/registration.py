@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-
 from typing import Any
 
 from vidiplug.service.declaration import direct_declaration, service_declaration
@@ -72,7 +71,7 @@ def register_direct(client: VidiCoreClient, settings: Settings) -> Registration:
 
 
 def define_declaration(client: VidiCoreClient, declaration: dict[str, Any]) -> None:
-    """Create the declaration's fields, then its groups (in order: a group's subgroups come first), then its shape tags."""
+    """Create the declaration's fields, then its groups in order (subgroups first), then its shape tags."""
     for field in declaration["metadataField"]:
         client.define_field(field["name"], field["type"])
     for group in declaration["fieldGroup"]:

@@ -34,7 +34,7 @@ from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import run_identity_job
 from vidiplug.service.metrics import ServiceMetrics
 from vidiplug.service.params import parse_analyze_params, parse_train_params
-from vidiplug.service.reporting import JobReporter
+from vidiplug.service.reporting import JobReporter, Reporter
 from vidiplug.service.retries import RetryPolicy, with_retries
 from vidiplug.settings import Settings
 from vidiplug.storage.callback_store import CallbackStore
@@ -42,13 +42,14 @@ from vidiplug.storage.fetch import fetch_media
 from vidiplug.storage.location import S3Location
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import Job
+from vidiplug.vidicore.script_runner import ScriptRunner
 
 log = logging.getLogger("vidiplug.service")
 TRAIN_SOURCE_PREFIX = "vidicore:"
 PROGRESS_EVERY_S = 2.0
 
 
-JobHandler = Callable[["JobContext", VidiCoreClient, Job, Path, JobReporter], None]
+JobHandler = Callable[["JobContext", VidiCoreClient, Job, Path, Reporter], None]
 """Runs one job type: (context, client, job, scratch folder, reporter); raises VidiplugError to fail the job."""
 
 
@@ -70,8 +71,13 @@ class JobContext:
     metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
 
 
-def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | None = None) -> str:
+def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | None = None,
+            reporter: Callable[[VidiCoreClient], Reporter] | None = None) -> str:
     """Run ``job`` (already claimed by ``context.instance``) and leave it handed back or failed.
+
+    ``reporter`` makes what progress and the outcome are told to (default: the VidiCore job
+    itself, bridge mode; direct mode passes a RequestStatus writing the requested item's or
+    collection's metadata).
 
     The job's type picks its handler from ``handlers`` (default JOB_HANDLERS); a type with
     none fails the job, naming the type. Returns ``"handed_back"`` or ``"failed"`` (see
@@ -82,7 +88,8 @@ def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | 
     table = JOB_HANDLERS if handlers is None else handlers
     workdir: Path | None = None
     with context.client_factory() as client:
-        report = JobReporter(client, job.id, context.instance, RetryPolicy.from_settings(context.settings.service))
+        report = reporter(client) if reporter is not None else \
+            JobReporter(client, job.id, context.instance, RetryPolicy.from_settings(context.settings.service))
         try:
             workdir = make_job_folder(context.settings.service.work_dir, job.id)
             handler_for(job, table)(context, client, job, workdir, report)
@@ -108,12 +115,19 @@ def run_job(context: JobContext, job: Job, handlers: Mapping[str, JobHandler] | 
 
 
 def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
-                    report: JobReporter) -> tuple[CallbackStore, S3Location]:
-    """Where ``job``'s callbacks go: the callback resource the job names, else the service's own.
+                    report: Reporter) -> tuple[CallbackStore, S3Location]:
+    """Where ``job``'s callbacks go.
 
-    A custom job (merge, relabel) names none: VidiCore's ``POST /job`` takes no ``callbackId``.
-    ``_hand_back`` tells VidiCore which one was used.
+    Direct mode: the configured callback location (the bundle is the run's record; the
+    service runs its scripts). Bridge mode: the callback resource the job names, else the
+    service's own: a custom job (merge, relabel) names none, as VidiCore's ``POST /job``
+    takes no ``callbackId``; ``_hand_back`` tells VidiCore which one was used.
     """
+    settings = context.settings
+    if settings.vidicore.mode == "direct":
+        location = S3Location.from_settings(settings.callback)
+        return CallbackStore(location, endpoint_url=settings.callback.endpoint_url,
+                             region=settings.callback.region, max_retries=0), location
     callback_id = job.data.get("callbackId") or context.callback_id
     if not callback_id:
         raise JobParameterError("callbackId", "", "the job names no callback resource and the service has none")
@@ -126,20 +140,28 @@ def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
     return store, location
 
 
-def _hand_back(callbacks: CallbackStore, job: Job, files: Sequence[CallbackFile], report: JobReporter,
-               callback_id: str | None = None) -> None:
-    """Upload the bundle (retried while S3 is unavailable), then set the job to VIDINET_JOB.
+def _hand_back(context: JobContext, client: VidiCoreClient, callbacks: CallbackStore, job: Job,
+               files: Sequence[CallbackFile], report: Reporter) -> None:
+    """Upload the bundle (retried while S3 is unavailable), then have its scripts run.
 
-    VidiCore runs the scripts only once the job is VIDINET_JOB, so uploading the whole
-    bundle again after a failed write is safe. ``callback_id``: the service's callback
-    resource, named in the hand-back when the job itself names none.
+    Bridge mode: set the job to VIDINET_JOB, and VidiCore's callback executor runs them;
+    uploading the whole bundle again after a failed write is safe, as nothing runs before.
+    The service's callback resource is named when the job itself names none. Direct mode:
+    the service runs them itself (ScriptRunner, documented REST calls only), then reports
+    FINISHED; the uploaded bundle stays as the run's replayable record.
     """
     with_retries(report.policy, f"writing the callbacks of job {job.id}", lambda: callbacks.put_bundle(job.id, files))
-    report.status("VIDINET_JOB", callback_id=None if job.data.get("callbackId") else callback_id)
+    if context.settings.vidicore.mode == "direct":
+        runner = ScriptRunner(client, secrets=[s for s in context.settings.secrets() if s])
+        for outcome in runner.run_bundle(files, job.id):
+            log.info("run %s: %s ran: %s", job.id, outcome.name, outcome.value[:300])
+        report.status("FINISHED")
+        return
+    report.status("VIDINET_JOB", callback_id=None if job.data.get("callbackId") else context.callback_id)
 
 
 def _fetch(context: JobContext, client: VidiCoreClient, item_id: str, tag: str, workdir: Path,
-           report: JobReporter) -> Path:
+           report: Reporter) -> Path:
     uris = with_retries(report.policy, f"reading the URIs of item {item_id}",
                         lambda: client.item_uris(item_id, tag=tag))
     if not uris:
@@ -161,7 +183,7 @@ def _data(job: Job, key: str) -> str:
     return value
 
 
-def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
+def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
     callbacks, location = _callback_store(context, client, job, report)
@@ -190,7 +212,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         unknown_collection=params.unknown_collection, previously_imported=previously,
         storage_id=params.storage_id, pending_imports=pending,
     )
-    _hand_back(callbacks, job, files, report, context.callback_id)
+    _hand_back(context, client, callbacks, job, files, report)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
 
 
@@ -207,7 +229,7 @@ def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: 
     return [fp for fp in again if fp not in waiting], pending
 
 
-def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
+def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     """Relabel or merge in the store, then hand the timeline rewrite back as a CallbackDocument.
 
     ``workdir`` is unused (these jobs fetch no media); it is there to fit JobHandler.
@@ -217,11 +239,11 @@ def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pa
     files = build_relabel_bundle(job_id=job.id, fingerprint=change.fingerprint, value_id=change.value_id,
                                  value=change.value, item_id=change.item_id, item_fields=change.item_fields,
                                  analyzer_id=ANALYZER_ID)
-    _hand_back(callbacks, job, files, report, context.callback_id)
+    _hand_back(context, client, callbacks, job, files, report)
     log.info("job %s: %s now shows %s", job.id, change.fingerprint or change.item_id, change.value_id or change.value)
 
 
-def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: JobReporter) -> None:
+def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     collection_id = _data(job, "collectionId")
     params = parse_train_params(job.data, context.settings.analysis)
     callbacks, _ = _callback_store(context, client, job, report)
@@ -248,8 +270,8 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path,
     )
     accepted = [o.key for o in outcomes if o.accepted]
     rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
-    _hand_back(callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted, rejected=rejected), report,
-               context.callback_id)
+    _hand_back(context, client, callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted,
+                                                                   rejected=rejected), report)
     log.info("job %s: trained on %d images, %d rejected", job.id, len(accepted), len(rejected))
 
 

@@ -6,6 +6,10 @@ differs from its fingerprint's name gets a ``VCS_TRAINING_RELABEL_ITEM`` job (th
 renames the fingerprint and rewrites the timelines through a callback), an unknown
 fingerprint whose item is gone is suppressed (matched, never reported or re-imported), and
 a pending fingerprint whose item has appeared is marked imported in the store.
+
+In direct mode there are no custom jobs: the watch runs the relabel itself, and a merge
+asked for with ``vidiplug_mergeInto`` (the target item's id) on an unknown-face item too;
+each outcome is written to the item's status fields.
 """
 
 from __future__ import annotations
@@ -20,31 +24,37 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from vidiplug.errors import VidiplugError
 from vidiplug.identity.gallery import Identity, IdentityKind
-from vidiplug.service.declaration import MERGE_JOB_TYPE, RELABEL_JOB_TYPE
+from vidiplug.service.declaration import MERGE_FIELD, MERGE_JOB_TYPE, RELABEL_JOB_TYPE
 from vidiplug.service.identity_jobs import MERGED_METHOD, MODEL_TYPE
-from vidiplug.service.runner import JobContext
+from vidiplug.service.reporting import RequestStatus, generic_document
+from vidiplug.service.requests import request_job, run_id
+from vidiplug.service.retries import RetryPolicy
+from vidiplug.service.runner import JobContext, run_job
 from vidiplug.vidicore.client import VidiCoreClient
 from vidiplug.vidicore.documents import Item, JobState
 
 log = logging.getLogger("vidiplug.service")
-ITEM_FIELDS = ("vcs_face_externalId", "vcs_face_value", "vcs_face_method")
+ITEM_FIELDS = ("vcs_face_externalId", "vcs_face_value", "vcs_face_method", MERGE_FIELD)
 IN_FLIGHT = (JobState.READY, JobState.STARTED, JobState.VIDINET_JOB)
 
 
 @dataclass(frozen=True)
 class WatchReport:
-    """What one look did: relabel jobs started (job ids), fingerprints suppressed, fingerprints watched."""
+    """What one look did: relabel jobs started (job ids; run ids in direct mode), fingerprints
+    suppressed, fingerprints watched, merges run (direct mode: run ids)."""
 
     relabel_jobs: tuple[str, ...] = ()
     suppressed: tuple[str, ...] = ()
     watched: int = 0
+    merges: tuple[str, ...] = ()
 
 
 class UnknownsWatch:
     """Looks at the fingerprint items every ``interval_s`` seconds; ``start()`` / ``stop()``, or ``check_once()``.
 
     ``resource_id``: our service resource (whose in-flight merge/relabel jobs are looked
-    up). The relabel jobs it starts name no callback resource (VidiCore's ``POST /job`` takes
+    up); None in direct mode, where relabels and merges run here, synchronously. The relabel
+    jobs it starts name no callback resource (VidiCore's ``POST /job`` takes
     none); the service hands them back through its own.
     Only a fingerprint that has been seen with an item can be suppressed (``IdentityStore.item_sightings``):
     a fingerprint whose analyze callback has not created its item yet is left alone.
@@ -54,9 +64,10 @@ class UnknownsWatch:
     until it changes.
     """
 
-    def __init__(self, context: JobContext, resource_id: str, interval_s: float | None = None) -> None:
+    def __init__(self, context: JobContext, resource_id: str | None, interval_s: float | None = None) -> None:
         self._context = context
         self._resource_id = resource_id
+        self._direct = resource_id is None
         self._interval_s = interval_s if interval_s is not None else context.settings.service.unknowns_watch_interval_s
         self._lock = threading.Lock()
         self._scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
@@ -94,8 +105,9 @@ class UnknownsWatch:
             self._context.store.record_item_sightings({fp: found[0].id for fp, found in items.items()
                                     if not identities[fp].suppressed and seen.get(fp) != found[0].id})
             started = self._relabel(client, identities, items)
+            merges = self._merges(items) if self._direct else []
             suppressed = self._suppress_gone(client, identities, items, seen)
-        return WatchReport(tuple(started), tuple(suppressed), len(items))
+        return WatchReport(tuple(started), tuple(suppressed), len(items), tuple(merges))
 
     def _items_by_fingerprint(self, client: VidiCoreClient,
                               identities: Mapping[str, Identity]) -> dict[str, list[Item]]:
@@ -129,6 +141,10 @@ class UnknownsWatch:
             for item_id, name in (ask for ask in asks if ask[0] not in busy):
                 if not self._context.store.claim_relabel(item_id, name, self._context.instance):
                     continue  # another instance asked for this name a moment ago
+                if self._direct:
+                    started.append(self._run_here(RELABEL_JOB_TYPE, item_id,
+                                                  {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE}))
+                    break
                 try:
                     job = client.start_job(RELABEL_JOB_TYPE,
                                            {"itemId": item_id, "newLabel": name, "modelType": MODEL_TYPE})
@@ -140,8 +156,44 @@ class UnknownsWatch:
                 break
         return started
 
+    def _merges(self, items: Mapping[str, list[Item]]) -> list[str]:
+        """Direct mode: run the merge each unknown-face item asks for with ``vidiplug_mergeInto``; the run ids.
+
+        Claimed in the store (``merge:{item}``), so one instance runs each; the request
+        field is cleared with the outcome, so it runs once.
+        """
+        runs: list[str] = []
+        for found in items.values():
+            for item in found:
+                target = (item.field(MERGE_FIELD) or "").strip()
+                key = f"merge:{item.id}"
+                if not target or self._context.store.claim_work(
+                        key, self._context.instance, self._context.settings.service.claim_timeout_s) is None:
+                    continue
+                try:
+                    runs.append(self._run_here(MERGE_JOB_TYPE, item.id, {
+                        "itemId": item.id, "targetItemId": target, "modelType": MODEL_TYPE}, clear=MERGE_FIELD))
+                finally:
+                    self._context.store.release_work(key, self._context.instance)
+        return runs
+
+    def _run_here(self, job_type: str, item_id: str, data: dict[str, str], clear: str | None = None) -> str:
+        """Direct mode: run a relabel or merge now, its outcome written to item ``item_id``; the run id."""
+        run = run_id("relabel" if job_type == RELABEL_JOB_TYPE else "merge", item_id)
+        policy = RetryPolicy.from_settings(self._context.settings.service)
+
+        def status(client: VidiCoreClient) -> RequestStatus:
+            return RequestStatus(lambda fields: client.put_item_metadata(item_id, generic_document(fields)), run,
+                                 policy, f"item {item_id}", on_end=[(clear, "")] if clear else None)
+
+        outcome = run_job(self._context, request_job(run, job_type, data, {}), reporter=status)
+        log.info("item %s: %s run %s %s", item_id, job_type, run, outcome)
+        return run
+
     def _busy_items(self, client: VidiCoreClient) -> set[str]:
         """Items a merge or relabel job not yet ended is about (another one would race it)."""
+        if self._resource_id is None:
+            return set()  # direct mode: relabels and merges run synchronously, one look at a time
         jobs = client.list_jobs(self._resource_id, states=IN_FLIGHT, types=(RELABEL_JOB_TYPE, MERGE_JOB_TYPE))
         return {job.data[key] for job in jobs for key in ("itemId", "targetItemId") if job.data.get(key)}
 
