@@ -19,7 +19,7 @@ SHAPE_TAG_NAME = re.compile(r"_*[A-Za-z][A-Za-z0-9_]{0,127}")
 
 def check_shape_tag(name: str) -> None:
     """Raise 400 `invalidInput` for a shape tag name the mock refuses (empty, markup, ...)."""
-    if not SHAPE_TAG_NAME.fullmatch(name):
+    if len(name) > 128 or not SHAPE_TAG_NAME.fullmatch(name):
         raise invalid_input("shape-tag", "invalid shape tag name", value=name)
 
 

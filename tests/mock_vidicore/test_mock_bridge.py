@@ -198,7 +198,7 @@ def test_get_unknown_shape_tag_is_404(direct: Api) -> None:
 
 
 @pytest.mark.parametrize("name", ["%3Cscript%3Ealert(1)", "%3Cb%3E", "a%20b", "%22%27%26",
-                                  "9lives", "tag%00", "x" * 200])
+                                  "9lives", "tag%00", "x" * 200, "_" * 128 + "x"])
 def test_hostile_shape_tag_names_get_400_and_create_nothing(direct: Api, name: str) -> None:
     before = direct.json("GET", "shape-tag")["uri"]
 
