@@ -18,6 +18,7 @@ from types import FrameType
 from waitress.server import BaseWSGIServer, create_server
 
 from mock_vidicore.app import MockApp
+from mock_vidicore.bridge import describe
 from mock_vidicore.callbacks import CallbackExecutor
 from mock_vidicore.context import Context, Settings
 from mock_vidicore.redaction import RedactingFilter
@@ -44,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--script-time-limit-s", type=float, default=30.0)
     parser.add_argument("--import-delay-s", type=float, default=0.0,
                         help="an import job stays STARTED at least this long; its shape appears when it finishes")
+    parser.add_argument("--bridge", action="store_true",
+                        help="also answer the invented job calls (claim/progress/status) and apply "
+                             "service configuration bodies; a real VidiCore does neither")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                         max_body_bytes=args.max_body_bytes, s3_endpoint=args.s3_endpoint,
                         poll_interval_s=args.poll_interval_s,
                         script_time_limit_s=args.script_time_limit_s, threads=args.threads,
-                        import_delay_s=args.import_delay_s)
+                        import_delay_s=args.import_delay_s, bridge=args.bridge)
     ctx = Context(settings=settings, store=Store(args.state))
     app = MockApp(ctx)
     server = create_server(app, host=args.host, port=args.port, threads=args.threads,
@@ -95,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(ctx.base_url, flush=True)
         logging.getLogger("mock_vidicore").info("serving %s/API", ctx.base_url)
+        logging.getLogger("mock_vidicore").info("%s", describe(settings.bridge))
         server.run()
     except _Stop:
         logging.getLogger("mock_vidicore").info("stopping")

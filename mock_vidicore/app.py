@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from mock_vidicore import collection, fields, imports, items, jobs, resources, scripting, shapes, storages
+from mock_vidicore.bridge import BRIDGE_ROUTES, is_bridge_route
 from mock_vidicore.context import Context
 from mock_vidicore.errors import ApiError, not_authorized, too_large
 from mock_vidicore.redaction import redact
@@ -29,11 +30,18 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"
 
 
 def build_router(ctx: Context) -> Router:
-    """Every route of the mock, registered by the module that owns it."""
-    router = Router()
+    """Every route of the mock, registered by the module that owns it.
+
+    Without ``settings.bridge`` the invented routes of :mod:`mock_vidicore.bridge` are left
+    out, so they answer 404 as any unknown path does.
+    """
+    router = Router(skip=None if ctx.settings.bridge else is_bridge_route)
     for module in (resources, storages, fields, items, shapes, imports, collection, jobs,
                    scripting):
         module.register(router, ctx)
+    missing = set(BRIDGE_ROUTES) - set(router.patterns) - set(router.skipped)
+    if missing:  # the list in bridge.py must name routes that exist
+        raise RuntimeError(f"bridge routes not registered by any module: {sorted(missing)}")
     return router
 
 

@@ -22,7 +22,8 @@ class Settings:
     ``import_delay_s``: an import job is STARTED for at least this long before it
     finishes and its shape appears (imports are asynchronous jobs, as on VidiCore).
     ``s3_endpoint``: S3 endpoint URL for callback locations without their own
-    `?endpoint=` (None = AWS).
+    `?endpoint=` (None = AWS). ``bridge``: also answer the invented job calls and apply
+    service configuration from the mock (see :mod:`mock_vidicore.bridge`); off by default.
     """
 
     host: str = "127.0.0.1"
@@ -37,6 +38,7 @@ class Settings:
     import_delay_s: float = 0.0
     script_memory_limit_bytes: int = 64 * 1024 * 1024
     threads: int = 8
+    bridge: bool = False
 
 
 @dataclass

@@ -4,6 +4,8 @@ Analyze and train create READY jobs addressed to a vidinet resource; a
 service claims one (READY → STARTED), reports progress, then hands it back
 (VIDINET_JOB, after which the callback executor runs its scripts) or ends it. A claim
 with `staleAfterS` may also take over a STARTED job whose claimer went quiet (a dead instance).
+The claim / progress / status calls are invented: they are registered only in bridge
+mode (`--bridge`, listed in `mock_vidicore.bridge`) and answer 404 otherwise.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Resource endpoints: VidiNet services, callback locations, and service configuration."""
+"""Resource endpoints: VidiNet services, callback locations, and service configuration.
+
+Service configuration applies a declaration only in bridge mode (`mock_vidicore.bridge`).
+"""
 
 from __future__ import annotations
 
@@ -117,6 +120,12 @@ def register(router: Router, ctx: Context) -> None:
 
     def configuration(request: Request, apply: bool) -> Response:
         request.params["type"] = "vidinet"
+        if not ctx.settings.bridge:
+            # A real VidiCore pulls the configuration from VidiNet and ignores the body. The
+            # mock has no VidiNet: the body is not read and nothing is created (bridge.py).
+            with store.lock:
+                result = evaluate(ctx, typed(request), {}, False, request.user)
+            return document_response(request, "ServiceConfigurationResultDocument", result)
         doc = request.document("ServiceConfigurationDocument", required=False) if apply else {}
         with store.transaction():
             resource = typed(request)

@@ -55,6 +55,8 @@ class Store:
             name: FieldDefinition(name, kind, system=True) for name, kind in SYSTEM_FIELDS.items()}
         self.groups: dict[str, FieldGroup] = {}
         self.shape_tags: list[str] = list(SYSTEM_SHAPE_TAGS)
+        # TranscodePresetDocuments stored by `PUT shape-tag/{tag}` (JSON form, without `name`).
+        self.shape_tag_presets: dict[str, dict[str, Any]] = {}
         self.job_types: dict[str, str] = {}
         if state_file is not None and state_file.is_file():
             self._load(state_file)
@@ -122,6 +124,7 @@ class Store:
                 "fields": [to_plain(f) for f in self.fields.values() if not f.system],
                 "groups": [to_plain(g) for g in self.groups.values()],
                 "shape_tags": self.shape_tags,
+                "shape_tag_presets": self.shape_tag_presets,
                 "job_types": self.job_types,
             }
             temporary = self.state_file.with_name(self.state_file.name + ".tmp")
@@ -140,4 +143,5 @@ class Store:
         self.fields.update({f["name"]: FieldDefinition(**f) for f in data["fields"]})
         self.groups = {g["name"]: FieldGroup(**g) for g in data["groups"]}
         self.shape_tags = data["shape_tags"]
+        self.shape_tag_presets = data.get("shape_tag_presets", {})  # absent in older state files
         self.job_types = data["job_types"]

@@ -129,13 +129,24 @@ Handler = Callable[[Request], Response]
 
 
 class Router:
-    """Maps (method, path pattern) to handlers. Patterns use `{name}` for one path segment."""
+    """Maps (method, path pattern) to handlers. Patterns use `{name}` for one path segment.
 
-    def __init__(self) -> None:
+    ``skip(method, pattern)`` true leaves a route out, so it answers as an unknown path
+    (the mock's bridge-only routes without `--bridge`).
+    """
+
+    def __init__(self, skip: Callable[[str, str], bool] | None = None) -> None:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._skip = skip
+        self.patterns: list[tuple[str, str]] = []
+        self.skipped: list[tuple[str, str]] = []
 
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         """Register ``handler`` for ``method`` on ``pattern`` (relative to `/API/`)."""
+        if self._skip is not None and self._skip(method, pattern):
+            self.skipped.append((method, pattern.strip("/")))
+            return
+        self.patterns.append((method, pattern.strip("/")))
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern.strip("/"))
         self._routes.append((method, re.compile(f"^{regex}$"), handler))
 

@@ -26,7 +26,7 @@ StartService = Callable[..., ServiceApp]
 def mock_url(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[str]:
     """`python -m mock_vidicore --port 0` for this module, running callbacks from moto."""
     folder = tmp_path_factory.mktemp("mock")
-    running = launch_mock(folder, "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05",
+    running = launch_mock(folder, "--bridge", "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.05",
                           "--script-time-limit-s", "30", "--data-dir", str(folder / "data"))
     try:
         yield running.url

@@ -74,7 +74,7 @@ def face_jpeg(data_dir: Path) -> bytes:
 @pytest.fixture(scope="module")
 def mock_url(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[str]:
     """`python -m mock_vidicore --port 0` for this module; its URL is the first line it prints."""
-    running = launch_mock(tmp_path_factory.mktemp("mock"), "--s3-endpoint", s3_endpoint,
+    running = launch_mock(tmp_path_factory.mktemp("mock"), "--bridge", "--s3-endpoint", s3_endpoint,
                           "--poll-interval-s", "0.05", "--script-time-limit-s", "20",
                           "--import-delay-s", "0.2")  # imports are asynchronous: scripts must wait
     try:

@@ -26,7 +26,7 @@ def bucket(s3: Any) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterator[Server]:
     """One mock per test module, with a 1 MiB body limit and a 2 s script limit."""
-    running = start_server(tmp_path_factory.mktemp("mock"), "--s3-endpoint", s3_endpoint,
+    running = start_server(tmp_path_factory.mktemp("mock"), "--bridge", "--s3-endpoint", s3_endpoint,
                            "--poll-interval-s", "0.1", "--script-time-limit-s", "2",
                            "--max-body-bytes", str(1024 * 1024))
     try:

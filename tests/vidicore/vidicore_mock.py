@@ -28,7 +28,7 @@ MockVidiCore = RunningMock
 def start_mock(folder: Path, user: str = USER, password: str = PASSWORD) -> MockVidiCore:
     """Start ``python -m mock_vidicore --port 0`` and read its URL from the first stdout line."""
     try:
-        return launch_mock(folder, "--poll-interval-s", "5", user=user, password=password)
+        return launch_mock(folder, "--bridge", "--poll-interval-s", "5", user=user, password=password)
     except LaunchError as exc:
         pytest.fail(str(exc))
 

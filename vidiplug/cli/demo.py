@@ -90,11 +90,11 @@ def wait_until(condition: Callable[[], T | None], timeout_s: float, what: str) -
 
 @contextmanager
 def local_vidicore(s3_endpoint: str, folder: Path) -> Iterator[str]:
-    """mock_vidicore in a child process on a free loopback port; yields its base URL."""
+    """mock_vidicore (in bridge mode) in a child process on a free loopback port; yields its base URL."""
     from mock_vidicore.launch import LaunchError, launch_mock
 
     try:
-        running = launch_mock(folder, "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.1",
+        running = launch_mock(folder, "--bridge", "--s3-endpoint", s3_endpoint, "--poll-interval-s", "0.1",
                               "--data-dir", str(folder / "data"), user=DEMO_USER[0], password=DEMO_USER[1])
     except LaunchError as exc:
         raise DemoError(str(exc)) from None
