@@ -55,7 +55,7 @@ def callback_bucket(s3: Any) -> str:
 def service_settings(mock_url: str, s3_endpoint: str, bucket: str, store: Path, **overrides: object) -> Settings:
     """Settings for a service against the mock and moto; ``overrides`` are ``section__key=value``."""
     values: dict[str, object] = {
-        "vidicore.url": mock_url, "vidicore.user": "admin", "vidicore.password": "admin",
+        "vidicore.url": mock_url, "vidicore.user": "admin", "vidicore.password": "admin", "vidicore.mode": "bridge",
         "vidicore.resource_name": f"vidiplug-{uuid.uuid4().hex[:8]}",
         "callback.uri": f"s3://test:test@{bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
         "store.path": str(store), "service.poll_interval_s": 0.2, "service.workers": 2,
