@@ -161,7 +161,7 @@ def gated_service(mock_url: str, s3_endpoint: str, callback_bucket: str, tmp_pat
 
     def start(instance: str, **overrides: object) -> tuple[ServiceApp, GatedEngine]:
         values: dict[str, object] = {
-            "vidicore.url": mock_url, "vidicore.user": "admin", "vidicore.password": "admin",
+            "vidicore.url": mock_url, "vidicore.user": "admin", "vidicore.password": "admin", "vidicore.mode": "bridge",
             "callback.uri": f"s3://test:test@{callback_bucket}/callbacks/", "callback.endpoint_url": s3_endpoint,
             "store.path": str(tmp_path / f"gated-{len(started)}.sqlite"), "service.poll_interval_s": 0.2,
             "service.autotrain": False,

@@ -1,12 +1,14 @@
 """VidiCoreClient: the one object through which vidiplug speaks VidiCore's REST API.
 
 Its calls are grouped by area in resources.py, jobs.py, custom_jobs.py, items.py and
-collection.py, definitions.py; transport.py holds the session, timeouts and the translation of HTTP
+collection.py, definitions.py and bridge.py (the undocumented calls of bridge mode,
+all in one place); transport.py holds the session, timeouts and the translation of HTTP
 failures into the VidiCoreError tree. Only the vidicore room imports requests.
 """
 
 from __future__ import annotations
 
+from vidiplug.vidicore.bridge import BridgeCalls
 from vidiplug.vidicore.collection import CollectionCalls
 from vidiplug.vidicore.custom_jobs import CustomJobCalls
 from vidiplug.vidicore.definitions import DefinitionCalls
@@ -15,7 +17,8 @@ from vidiplug.vidicore.jobs import JobCalls
 from vidiplug.vidicore.resources import ResourceCalls
 
 
-class VidiCoreClient(ResourceCalls, JobCalls, CustomJobCalls, ItemCalls, CollectionCalls, DefinitionCalls):
+class VidiCoreClient(ResourceCalls, JobCalls, CustomJobCalls, ItemCalls, CollectionCalls, DefinitionCalls,
+                     BridgeCalls):
     """A VidiCore client owning one requests.Session; use it as a context manager.
 
     ``VidiCoreClient(base_url, user, password, *, timeout_s=30.0, session=None, page_size=100)``:

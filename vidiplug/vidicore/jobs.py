@@ -1,14 +1,14 @@
-"""Job calls: find, claim, report on and end jobs, and start analyze/train jobs.
+"""Job calls: find, read and abort jobs, and start analyze/train jobs (documented endpoints).
 
-Part of VidiCoreClient; speaks HTTP only through Transport. The claim/progress/status
-calls are mock_vidicore's VidiNet-style service protocol (see mock_vidicore/README.md).
+Part of VidiCoreClient; speaks HTTP only through Transport. The claim, progress and status
+calls of the VidiNet-style hand-off are in bridge.py, with the other undocumented calls.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from vidiplug.errors import Conflict, JobAlreadyClaimed, JobParameterError
+from vidiplug.errors import JobParameterError
 from vidiplug.vidicore.documents import Job, JobState, parse_job
 from vidiplug.vidicore.transport import Transport, segment
 
@@ -33,60 +33,6 @@ class JobCalls(Transport):
     def get_job(self, job_id: str) -> Job:
         """Job ``job_id`` with its data. Raises NotFound for an unknown id."""
         return parse_job(self._json("GET", f"job/{segment(job_id)}", params=[("metadata", "true")]))
-
-    def claim_job(self, job_id: str, resource_id: str, instance: str, stale_after_s: float | None = None) -> Job:
-        """Take READY job ``job_id`` for this service instance; it becomes STARTED.
-
-        ``instance`` names this process (progress and status calls must repeat it). The
-        claim is atomic on VidiCore's side: of two instances claiming one job, one gets the
-        Job and the other JobAlreadyClaimed. Raises VidiCoreError (400) when the job is not
-        addressed to ``resource_id``.
-
-        ``stale_after_s``: also take over a STARTED job whose claimer has neither claimed
-        nor reported progress for at least this many seconds (it is presumed dead). VidiCore
-        checks the age, not us, so clocks need not agree; the returned Job's ``attempts`` has
-        grown by one and its data ``previousClaimedBy`` names the old claimer. A job that is
-        still active, handed back or ended raises JobAlreadyClaimed. None: READY jobs only.
-        """
-        path = f"job/{segment(job_id)}/claim"
-        params: list[tuple[str, str]] = [("resourceId", resource_id), ("instance", instance)]
-        if stale_after_s is not None:
-            params.append(("staleAfterS", f"{stale_after_s:g}"))
-        try:
-            return parse_job(self._json("PUT", path, params=params))
-        except Conflict as exc:
-            raise JobAlreadyClaimed(exc.reason, method=exc.method, path=exc.path, status=exc.status,
-                                    body=exc.body) from exc
-
-    def report_progress(self, job_id: str, instance: str, value: float, total: float = 100,
-                        description: str = "") -> Job:
-        """Tell VidiCore how far job ``job_id`` is: ``value`` out of ``total`` (percent by default).
-
-        ``description`` replaces the step's description when not empty. Raises Conflict
-        unless the job is STARTED and claimed by ``instance``.
-        """
-        params: list[tuple[str, str]] = [("instance", instance), ("value", f"{value:g}"),
-                                         ("total", f"{total:g}"), ("unit", "percent")]
-        if description:
-            params.append(("description", description))
-        return parse_job(self._json("PUT", f"job/{segment(job_id)}/progress", params=params))
-
-    def set_job_status(self, job_id: str, instance: str, status: JobState | str, reason: str | None = None,
-                       callback_id: str | None = None) -> Job:
-        """End our part of job ``job_id``: VIDINET_JOB (callbacks uploaded), FINISHED, FINISHED_WARNING or FAILED_TOTAL.
-
-        ``reason`` is recorded as the job's ``failureReason`` (give one for FAILED_TOTAL and
-        FINISHED_WARNING). ``callback_id``: with VIDINET_JOB, the callback resource the
-        scripts were written to (needed for a job started without one, such as a custom
-        job). Raises Conflict unless the job is STARTED and claimed by ``instance``,
-        VidiCoreError (400) for VIDINET_JOB when neither the job nor the call names a callback.
-        """
-        params: list[tuple[str, str]] = [("instance", instance), ("status", JobState(status).value)]
-        if reason:
-            params.append(("reason", reason))
-        if callback_id:
-            params.append(("callbackId", callback_id))
-        return parse_job(self._json("PUT", f"job/{segment(job_id)}/status", params=params))
 
     def abort_job(self, job_id: str, reason: str = "") -> None:
         """Abort job ``job_id``. VidiCore answers with an empty body; the job becomes

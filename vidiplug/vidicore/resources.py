@@ -5,9 +5,7 @@ Part of VidiCoreClient; speaks HTTP only through Transport.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import suppress
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from vidiplug.errors import DocumentError, NotFound
@@ -95,25 +93,6 @@ class ResourceCalls(Transport):
         with suppress(NotFound):  # already gone: nothing left to tidy
             self.delete_resource(kind, created.id)
         return winner
-
-    def precheck_configuration(self, resource_id: str) -> JsonObject:
-        """What applying the service configuration would do, changing nothing.
-
-        The ServiceConfigurationResultDocument as JSON: ``metadataField``, ``fieldGroup``,
-        ``shapeTag``, ``taskDefinition`` and ``collection`` entries with a ``status`` of
-        ``CREATE``, ``UPDATE`` or ``EXISTS``.
-        """
-        return self._json("GET", f"resource/vidinet/{segment(resource_id)}/configuration/pre-check")
-
-    def apply_configuration(self, resource_id: str, declaration: Mapping[str, Any] | None = None) -> JsonObject:
-        """Create the fields, groups, shape tags, job types and collections the service declares.
-
-        Idempotent: what exists is left alone. ``declaration`` sends a declaration of our
-        own (mock_vidicore stores it on the resource; real VidiCore takes it from VidiNet).
-        Returns the ServiceConfigurationResultDocument, statuses as before applying.
-        """
-        return self._json("PUT", f"resource/vidinet/{segment(resource_id)}/configuration",
-                          json=dict(declaration) if declaration is not None else None)
 
     def get_callback_uri(self, resource_id: str) -> str:
         """The URI of callback resource ``resource_id``, credentials included: never log it."""
