@@ -151,7 +151,7 @@ def _from_environment() -> VidiCoreServer | None:
         return None
     lacking = [name for name in ("VIDICORE_USER", "VIDICORE_PASSWORD") if not os.environ.get(name)]
     if lacking:
-        pytest.skip(f"VIDICORE_URL is set but {' and '.join(lacking)} is not")
+        pytest.skip(f"VIDICORE_URL is set but {' and '.join(lacking)} {'is' if len(lacking) == 1 else 'are'} not")
     callback = {k: v for k, v in os.environ.items() if k.startswith(CALLBACK_PREFIX)}
     has_location = callback.get(f"{CALLBACK_PREFIX}URI") or callback.get(f"{CALLBACK_PREFIX}BUCKET")
     return VidiCoreServer(url.rstrip("/"), os.environ["VIDICORE_USER"], os.environ["VIDICORE_PASSWORD"],
