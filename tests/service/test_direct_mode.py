@@ -230,3 +230,21 @@ def test_two_direct_instances_run_each_request_once(start_service, operator: Ope
 
     ran = [key for app in (first, second) for key in app.poller.finished if key.startswith("analyze:")]
     assert sorted(ran) == sorted(f"analyze:{clip}" for clip in clips)
+
+
+def test_autotrain_asks_for_training_through_the_request_field(start_service, operator: Operator,
+                                                                data_dir: Path) -> None:
+    app = start_service(service__autotrain=True, service__autotrain_debounce_s=0.2, **DIRECT)
+    assert app.registration is not None
+    training = app.registration.training_collection_id
+    photo = operator.import_file(data_dir / LIN_PHOTO, ("vcs_face_isTrainingMaterial", "true"),
+                                 ("vcs_face_value", "Lin-Manuel Miranda"))
+
+    operator.add_to_collection(training, photo)
+
+    wait_for(lambda: field_values(operator.metadata(photo), "vcs_face_method") == ["TRAINED"], 240,
+             "autotrain to train the new photo")
+    wait_for(lambda: generic(operator, f"collection/{training}").get("vidiplug_trainingRequested") == ["false"],
+             60, "the request field to be cleared")
+    assert status_of(operator, f"collection/{training}")[0] == "FINISHED"
+    assert "vidiplugAutotrain=true" in generic(operator, f"collection/{training}")["vidiplug_jobParameter"]
