@@ -190,3 +190,29 @@ def test_the_cli_reads_the_services_settings_file_then_environment_then_flags(
                    env={"VIDIPLUG_ANALYSIS__DETECTION_THRESHOLD": "2"})
     assert bad.returncode == 2 and "analysis.detection_threshold" in bad.stderr
     assert "VIDIPLUG_ANALYSIS__DETECTION_THRESHOLD" in bad.stderr and bad.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(("mode", "needs"), [
+    ("direct", ["polled every 0.5 s (service.poll_interval_s; no notifications used)",
+                "needs read access to the callback bucket s3://check-bucket/callbacks/",
+                "face crops are imported from s3:// URIs there"]),
+    ("bridge", ["needs a VidiCore-side counterpart for the job hand-off (mock_vidicore --bridge is one",
+                "callback executor needs S3 access to the callback bucket s3://check-bucket/callbacks/"]),
+])
+def test_check_says_its_mode_and_what_vidicore_still_needs_even_when_nothing_answers(
+        tmp_path: Path, mode: str, needs: list[str]) -> None:
+    secret = "s3cr3t-Pa55word"
+    config = tmp_path / "vidiplug.toml"
+    config.write_text(
+        f'[vidicore]\nurl = "http://127.0.0.1:9"\nmode = "{mode}"\ntimeout_s = 2\n'
+        f'[callback]\nuri = "s3://key:{secret}@check-bucket/callbacks/"\nendpoint_url = "http://127.0.0.1:9"\n'
+        f'[store]\npath = "{tmp_path / "s.sqlite"}"\n[service]\npoll_interval_s = 0.5\n[engine]\nname = "dlib"\n',
+        encoding="utf-8")
+
+    done = vidiplug("check", "--config", str(config), timeout_s=120)
+
+    lines = done.stdout.splitlines()
+    assert done.returncode == 2 and lines[0].startswith("ok    configuration"), done.stdout + done.stderr
+    assert lines[1].startswith(f"mode  {mode} (vidicore.mode): ")
+    assert all(need in lines[1] for need in needs), lines[1]
+    assert secret not in done.stdout + done.stderr

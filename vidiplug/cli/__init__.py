@@ -18,6 +18,7 @@ from vidiplug.engine.registry import AUTO, auto_rule, engine_names
 from vidiplug.errors import VidiplugError
 from vidiplug.logs import redact, setup_logging
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.settings import INTEGRATION_MODES
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 2, 2
 log = logging.getLogger("vidiplug.cli")
@@ -180,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gallery", type=Path, metavar="DIR",
                       help="training photos, one sub-folder per person (default: the sample portrait as one person)")
     demo.add_argument("--workdir", type=Path, help="keep the demo's files here (default: a temporary folder)")
+    demo.add_argument("--mode", choices=INTEGRATION_MODES, default="direct",
+                      help="how jobs reach the service (vidicore.mode): direct (default: VidiCore's documented API "
+                           "only; the mock runs without --bridge) or bridge (the VidiNet resource and its job "
+                           "hand-off; the mock runs with --bridge)")
     _add_engine_options(demo)
     return parser
 

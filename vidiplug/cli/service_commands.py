@@ -68,10 +68,32 @@ def _check_vidicore(settings: Settings) -> str:
 
     vc = settings.vidicore
     with VidiCoreClient(vc.url, vc.user, vc.password.reveal(), timeout_s=vc.timeout_s) as client:
+        if vc.mode == "direct":  # no resource in direct mode: the analysis queue is what serve makes
+            queue = settings.service.analysis_queue
+            found = client.find_collection(queue)
+            state = f"exists as {found}" if found else "not created yet (serve creates it)"
+            return f"VidiCore at {vc.url} answers as user {vc.user!r}; analysis queue {queue!r} {state}"
         services = client.list_resources("vidinet")
     ours = [r for r in services if r.url_or_uri == f"vidinet://{vc.resource_name}@vidiplug"]
     state = f"registered as {ours[0].id}" if ours else "not registered yet (serve registers it)"
     return f"VidiCore at {vc.url} answers as user {vc.user!r}; resource {vc.resource_name!r} {state}"
+
+
+def mode_line(settings: Settings) -> str:
+    """Which ``vidicore.mode`` the service runs in, and what a real VidiCore's administrator must still provide."""
+    from vidiplug.storage.location import S3Location
+
+    try:
+        bucket = f"the callback bucket {S3Location.from_settings(settings.callback).uri}"
+    except VidiplugError:
+        bucket = "the callback bucket (callback.uri)"
+    if settings.vidicore.mode == "direct":
+        return (f"mode  direct (vidicore.mode): VidiCore's documented API only, polled every "
+                f"{settings.service.poll_interval_s:g} s (service.poll_interval_s; no notifications used); "
+                f"VidiCore needs read access to {bucket}: face crops are imported from s3:// URIs there")
+    return (f"mode  bridge (vidicore.mode): VidiCore needs a VidiCore-side counterpart for the job hand-off "
+            f"(mock_vidicore --bridge is one; a stock VidiCore has none), and its callback executor needs S3 "
+            f"access to {bucket}")
 
 
 def _check_callback(settings: Settings) -> str:
@@ -129,13 +151,16 @@ CHECKS: tuple[Check, ...] = (
 def run_check(args: argparse.Namespace) -> int:
     """Validate the configuration, then reach VidiCore, the callback location, the folders, the store and the engine.
 
-    Prints one line per check (``ok`` or ``FAIL`` and the reason), every one redacted; exit
+    Prints one line per check (``ok`` or ``FAIL`` and the reason), and after the configuration's
+    a ``mode`` line: the integration mode and what VidiCore's administrator must still
+    provide for it (``mode_line``). Every line is redacted; exit
     code 0 only when all pass. The folders (work_dir, the store's folder, the engine cache)
     must exist (the cache may be created), be writable and have ``service.min_free_bytes`` free.
     """
     settings = load_config(args.config)  # a ConfigError here is the one-line answer
     secrets = settings.secrets()
     say(f"ok    configuration {args.config or '(environment and defaults)'} is valid", secrets)
+    say(mode_line(settings), secrets)
     failed = 0
     for name, check in CHECKS:
         try:
