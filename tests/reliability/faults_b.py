@@ -33,7 +33,8 @@ def write_config(path: Path, mock_url: str, s3_endpoint: str, bucket: str, store
                  resource: str, password: str = "admin", secret: str = CALLBACK_SECRET, extra: str = "") -> Path:
     """A service config file against the mock and moto; ``extra`` is appended TOML (e.g. a [service] key)."""
     path.write_text(
-        f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\nmode = "bridge"\n'
+        f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\n'
+        f'mode = "bridge"\n'
         f'[callback]\nuri = "s3://test:{secret}@{bucket}/callbacks/"\nendpoint_url = "{s3_endpoint}"\n'
         f'[store]\npath = "{store}"\n'
         f'[engine]\nname = "dlib"\n'

@@ -18,7 +18,8 @@ SECRET = "s3cr3t-Pa55word"
 def write_config(path: Path, mock_url: str, s3_endpoint: str, bucket: str, store: Path, *, password: str = "admin",
                  resource: str = "vidiplug-cli") -> Path:
     path.write_text(
-        f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\nmode = "bridge"\n'
+        f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\n'
+        f'mode = "bridge"\n'
         f'[callback]\nuri = "s3://test:{SECRET}@{bucket}/callbacks/"\nendpoint_url = "{s3_endpoint}"\n'
         f'[store]\npath = "{store}"\n'
         f'[service]\npoll_interval_s = 0.2\nautotrain = false\n'

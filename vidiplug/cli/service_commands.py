@@ -45,8 +45,12 @@ def run_serve(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         registration = app.start()
-        say(f"vidiplug: serving as resource {registration.resource_id} (callback {registration.callback_id}, "
-            f"instance {app.instance}); stop with Ctrl-C", settings.secrets(), file=sys.stderr)
+        if registration.resource_id is None:
+            where = f"in direct mode from analysis queue {registration.queue_collection_id} ("
+        else:
+            where = f"as resource {registration.resource_id} (callback {registration.callback_id}, "
+        say(f"vidiplug: serving {where}instance {app.instance}); stop with Ctrl-C", settings.secrets(),
+            file=sys.stderr)
         app.wait()
     finally:
         app.stop()
