@@ -15,6 +15,7 @@ import pytest
 
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.settings import SECTIONS, AnalysisDefaults, Secret, Settings
+from vidiplug.vidicore.bridge import BRIDGE_CALLS
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config" / "vidiplug.toml"
@@ -119,3 +120,9 @@ def test_the_readmes_analyze_option_defaults_are_the_codes() -> None:
         found = re.search(rf"`{re.escape(option)}`[^`]*?default (\d+(?:\.\d+)?)", text)
         assert found is not None, f"README states no default for {option}"
         assert float(found.group(1)) == float(code), option
+
+
+def test_the_readme_lists_every_undocumented_call_of_bridge_mode() -> None:
+    text = README.read_text(encoding="utf-8")
+    for method, path, _ in BRIDGE_CALLS:
+        assert f"`{method} {path}`" in text, f"README's bridge table lacks {method} {path}"

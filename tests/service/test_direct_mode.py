@@ -162,6 +162,9 @@ def test_direct_mode_train_analyze_rename_merge_delete_reanalyze(start_service, 
     assert abs(main["end"] - LIN_END_S) <= INTERVAL_S + 0.1
     run = generic(operator, f"item/{clip}")["vidiplug_runId"][0]
     assert run.startswith(f"analyze-{clip}-")
+    health = app.health()  # no status endpoint here, so no callback probe: only the parts that apply
+    assert health.mode == "direct" and health.registered and health.resource_id is None
+    assert health.last_poll_age_s is not None and health.identity_store.reachable
 
     # Strangers become unknown items, with their face crop imported under the shape tag.
     crowd = operator.import_file(data_dir / CROWD)
@@ -176,7 +179,8 @@ def test_direct_mode_train_analyze_rename_merge_delete_reanalyze(start_service, 
     operator.set_fields(unknowns[named_fp], ("vcs_face_value", HOSTILE))
     wait_for(lambda: any(f["fingerprint"] == named_fp and f["name"] == HOSTILE for f in faces(operator, crowd)),
              120, "the timeline to show the new name")
-    assert status_of(operator, f"item/{unknowns[named_fp]}")[0] == "FINISHED"
+    # The status is written once the timelines are: wait for it too.
+    wait_for(lambda: status_of(operator, f"item/{unknowns[named_fp]}")[0] == "FINISHED", 60, "the relabel's status")
 
     # Delete another; re-analysis neither re-imports nor shows it.
     operator.delete_item(unknowns[deleted_fp])
@@ -197,7 +201,7 @@ def test_direct_mode_train_analyze_rename_merge_delete_reanalyze(start_service, 
     put_fields(operator, f"item/{unknowns[merged_fp]}", ("vidiplug_mergeInto", unknowns[kept_fp]))
     wait_for(lambda: not any(f["fingerprint"] == merged_fp for f in faces(operator, pair)), 120,
              "the merged fingerprint to leave the timeline")
-    assert status_of(operator, f"item/{unknowns[merged_fp]}")[0] == "FINISHED"
+    wait_for(lambda: status_of(operator, f"item/{unknowns[merged_fp]}")[0] == "FINISHED", 60, "the merge's status")
     assert generic(operator, f"item/{unknowns[merged_fp]}").get("vidiplug_mergeInto") in ([""], None)
     assert any(f["fingerprint"] == kept_fp for f in faces(operator, pair))
 

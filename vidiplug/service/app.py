@@ -116,6 +116,8 @@ class ServiceApp:
         poller, registration = self.poller, self.registration
         return build_health(
             instance=self.instance,
+            mode=self.settings.vidicore.mode,
+            registered=registration is not None,
             resource_id=registration.resource_id if registration else None,
             callback_id=registration.callback_id if registration else None,
             last_poll_unix_s=poller.last_poll_unix_s if poller else None,

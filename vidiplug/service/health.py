@@ -31,11 +31,15 @@ class HealthReport:
 
     ``last_poll`` is the ISO time of the last poll that reached VidiCore (None before the
     first), ``last_poll_age_s`` its age in seconds. Healthy means: registered, a poll
-    succeeded within ``stale_poll_after_s``, and both stores answer.
+    succeeded within ``stale_poll_after_s``, and both stores answer. ``mode`` is the
+    integration mode; ``resource_id`` and ``callback_id`` stay None in direct mode, which
+    registers no resource.
     """
 
     healthy: bool
     instance: str
+    mode: str
+    registered: bool
     resource_id: str | None
     callback_id: str | None
     last_poll: str | None
@@ -67,14 +71,15 @@ def probe_callback_store(store: CallbackStore, secrets: tuple[str, ...] = ()) ->
     return StoreHealth(True)
 
 
-def build_health(*, instance: str, resource_id: str | None, callback_id: str | None,
+def build_health(*, instance: str, mode: str, registered: bool, resource_id: str | None, callback_id: str | None,
                  last_poll_unix_s: float | None, running_jobs: list[str], stale_poll_after_s: float,
                  identity_store: Callable[[], StoreHealth], callback_store: Callable[[], StoreHealth]) -> HealthReport:
     """A HealthReport from the service's parts; the store probes are called now."""
     age_s = None if last_poll_unix_s is None else max(0.0, time.time() - last_poll_unix_s)
     when = None if last_poll_unix_s is None else datetime.fromtimestamp(last_poll_unix_s, UTC).isoformat()
     identity, callback = identity_store(), callback_store()
-    healthy = (resource_id is not None and age_s is not None and age_s <= stale_poll_after_s
+    healthy = (registered and age_s is not None and age_s <= stale_poll_after_s
                and identity.reachable and callback.reachable)
-    return HealthReport(healthy, instance, resource_id, callback_id, when, None if age_s is None else round(age_s, 3),
+    age = None if age_s is None else round(age_s, 3)
+    return HealthReport(healthy, instance, mode, registered, resource_id, callback_id, when, age,
                         sorted(running_jobs), identity, callback)
