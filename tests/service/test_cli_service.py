@@ -16,10 +16,10 @@ SECRET = "s3cr3t-Pa55word"
 
 
 def write_config(path: Path, mock_url: str, s3_endpoint: str, bucket: str, store: Path, *, password: str = "admin",
-                 resource: str = "vidiplug-cli") -> Path:
+                 resource: str = "vidiplug-cli", mode: str = "bridge") -> Path:
     path.write_text(
         f'[vidicore]\nurl = "{mock_url}"\nuser = "admin"\npassword = "{password}"\nresource_name = "{resource}"\n'
-        f'mode = "bridge"\n'
+        f'mode = "{mode}"\n'
         f'[callback]\nuri = "s3://test:{SECRET}@{bucket}/callbacks/"\nendpoint_url = "{s3_endpoint}"\n'
         f'[store]\npath = "{store}"\n'
         f'[service]\npoll_interval_s = 0.2\nautotrain = false\n'
@@ -34,7 +34,8 @@ def vidiplug(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 
 def test_check_passes_against_a_reachable_vidicore_and_bucket(tmp_path: Path, mock_url: str, s3_endpoint: str,
                                                               callback_bucket: str) -> None:
-    config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket, tmp_path / "s.sqlite")
+    config = write_config(tmp_path / "vidiplug.toml", mock_url, s3_endpoint, callback_bucket, tmp_path / "s.sqlite",
+                          mode="direct")
 
     done = vidiplug("check", "--config", str(config))
 
