@@ -87,6 +87,11 @@ class CallbackError(VidiplugError):
     """A callback bundle cannot be built: a script is missing, or an input cannot be handed over safely."""
 
 
+class ScriptFailed(CallbackError):
+    """A callback script the service runs itself (direct mode) threw, ran out of time or memory,
+    or its CallbackDocument was unreadable."""
+
+
 class DemoError(VidiplugError):
     """A demo step did not produce what the workflow promises."""
 

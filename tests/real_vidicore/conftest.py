@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class Recorder:
     probes: list[dict[str, Any]] = field(default_factory=list)
     service: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    # The service's worker threads answer through the same hooks: one writer at a time.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def redact(self, text: str) -> str:
         text = _S3_CREDENTIALS.sub(r"\1***@", text)
@@ -131,13 +134,18 @@ class Recorder:
     def hook(self, probe: str | None) -> Callable[..., None]:
         """A requests response hook recording under ``probe`` (None: as a call vidiplug made)."""
         def on_response(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-            if probe is None:
-                self.record_service(response)
-            else:
-                self.record(probe, response)
+            with self.lock:
+                if probe is None:
+                    self.record_service(response)
+                else:
+                    self.record(probe, response)
         return on_response
 
     def write(self) -> None:
+        with self.lock:
+            self._write()
+
+    def _write(self) -> None:
         doc = {"written": datetime.now(UTC).isoformat(timespec="seconds"),
                "server": self.redact(self.server.url), "real_server": self.server.real,
                "notes": self.notes, "probes": self.probes, "service_calls": self.service}

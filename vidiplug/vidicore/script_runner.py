@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote
 
 from lxml import etree
 
-from vidiplug.errors import CallbackError, VidiCoreError
+from vidiplug.errors import ScriptFailed, VidiCoreError
 from vidiplug.logs import redact
 from vidiplug.vidicore.client import VidiCoreClient
 
@@ -60,10 +60,6 @@ class ScriptOutcome:
         except ValueError:
             return {}
         return parsed if isinstance(parsed, dict) else {}
-
-
-class ScriptFailed(CallbackError):
-    """A callback script threw, ran out of time or memory, or its document was unreadable."""
 
 
 def script_of(document: bytes, name: str) -> str:
