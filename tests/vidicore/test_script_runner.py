@@ -55,5 +55,5 @@ def test_a_script_that_never_ends_is_stopped_at_its_time_limit(client: VidiCoreC
 @pytest.mark.parametrize("document", [b"<not xml", b"<CallbackDocument/>",
                                       b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'])
 def test_an_unreadable_document_is_refused(document: bytes) -> None:
-    with pytest.raises(ScriptFailed, match="010-x.xml"):
+    with pytest.raises(ScriptFailed, match=r"010-x\.xml"):
         script_of(document, "010-x.xml")
