@@ -186,7 +186,8 @@ class EmotionClassifier:
     def classify(self, image: NDArray[np.uint8], boxes: Sequence[Box]) -> list[dict[str, float]]:
         """Per box, the seed's class name -> score (the model's classes only, summing to 1)."""
         raw = self.scores(face_batch(image, boxes))
-        return [{name: round(float(value), 6) for name, value in zip(self._labels, row)} for row in raw]
+        order = [self._labels.index(name) for name in SEED_CLASSES if name in self._labels]
+        return [{self._labels[i]: round(float(row[i]), 6) for i in order} for row in raw]
 
 
 def dominant(scores: dict[str, float] | Any) -> str:
