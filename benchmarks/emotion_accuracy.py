@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
 from shared_clips import DATA
 
 LABELS = Path(__file__).resolve().parent / "emotion_labels.csv"
@@ -88,7 +89,7 @@ def main() -> int:
     print(f"model {model['name']} ({model['package']} {model['version']}, {model['licence']}; "
           f"missing {', '.join(model['missingClasses']) or 'none'})")
     print(f"{report['faces']} labelled faces, accuracy {report['accuracy']:.3f}")
-    columns = [c for c in model["classes"]] + ["(no face)"]
+    columns = [*model["classes"], "(no face)"]
     print(f"{'truth/predicted':18}" + "".join(f"{c[:9]:>10}" for c in columns) + f"{'recall':>9}")
     for truth, row in report["confusion"].items():
         print(f"{truth:18}" + "".join(f"{row.get(c, 0):>10}" for c in columns) + f"{report['recall'][truth]:>9.2f}")
