@@ -49,7 +49,7 @@ def test_stage_times_reports_every_stage(hamilton_clip: Path) -> None:
     line = out.strip().splitlines()[-1]
     assert line.startswith(hamilton_clip.name)
     assert re.search(r"\b10 frames\b", line)
-    for stage in ("decode", "detect", "embed"):
+    for stage in ("decode", "detect", "embed", "emotion"):
         assert re.search(rf"{stage}\s+\d+(\.\d+)? ms", line), line
     ratios = [float(r) for r in re.findall(r"ratio (\d+\.\d+)", line)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)

@@ -111,8 +111,7 @@ def face_batch(image: NDArray[np.uint8], boxes: Sequence[Box]) -> NDArray[np.flo
     """
     from PIL import Image
 
-    grey = image if image.ndim == 2 else _luma(image)
-    height, width = grey.shape
+    height, width = image.shape[:2]
     batch = np.empty((len(boxes), 1, INPUT_PX, INPUT_PX), np.float32)
     for i, box in enumerate(boxes):
         side = max(box.width, box.height) * (1 + 2 * MARGIN)
@@ -122,7 +121,8 @@ def face_batch(image: NDArray[np.uint8], boxes: Sequence[Box]) -> NDArray[np.flo
         crop = np.zeros((size, size), np.uint8)
         sx1, sy1, sx2, sy2 = max(0, x1), max(0, y1), min(width, x1 + size), min(height, y1 + size)
         if sx2 > sx1 and sy2 > sy1:
-            crop[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = grey[sy1:sy2, sx1:sx2]
+            region = image[sy1:sy2, sx1:sx2]  # only the face's pixels are made grey, not the frame's
+            crop[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = region if region.ndim == 2 else _luma(region)
         small = np.asarray(Image.fromarray(crop).resize((INPUT_PX, INPUT_PX), Image.Resampling.BILINEAR))
         batch[i, 0] = small.astype(np.float32) / 127.5 - 1.0
     return batch
