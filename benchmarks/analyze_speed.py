@@ -4,7 +4,9 @@ For every engine that can run here and every clip, prints frames analysed per se
 faces embedded per second, the real-time factor (seconds of video per wall second) and
 peak memory (max RSS of a fresh process per measurement), then the same for a baseline
 that decodes every frame, converts it to RGB, and detects + embeds every face on every
-sampled frame with no track reuse and no parallelism. Run:
+sampled frame with no track reuse and no parallelism; and vidiplug with emotion on (the
+expression model run once per embedded face: its real-time factor and the extra
+milliseconds per face). Run:
 
     python benchmarks/analyze_speed.py [--interval 1.0] [--repeat 3] [--loop N] [CLIP ...]
 
@@ -39,15 +41,29 @@ def _engine(name: str) -> Any:
     return load_engine(EngineSettings(name=name))
 
 
-def run_vidiplug(engine: Any, clip: str, interval_s: float) -> dict[str, Any]:
+def run_vidiplug(engine: Any, clip: str, interval_s: float, emotion: Any = None) -> dict[str, Any]:
     from vidiplug.pipeline.analyze import analyze_media
     from vidiplug.pipeline.params import AnalyzeParams
 
     started = time.perf_counter()
-    result = analyze_media(Path(clip), engine, None, AnalyzeParams(interval_s=interval_s))
+    result = analyze_media(Path(clip), engine, None, AnalyzeParams(interval_s=interval_s), emotion=emotion)
     wall = time.perf_counter() - started
     return {"wall_s": wall, "frames": result.frames_analyzed, "faces": result.faces_embedded,
-            "duration_s": result.media.duration_s, "people": len(result.people)}
+            "duration_s": result.media.duration_s, "people": len(result.people),
+            "emotion_scored": result.faces_emotion_scored}
+
+
+def run_emotion(engine: Any, clip: str, interval_s: float) -> dict[str, Any]:
+    """vidiplug with ``--emotion`` on: the expression model scores every embedded face (built once per process)."""
+    from vidiplug.engine.emotion import EmotionClassifier
+
+    global _CLASSIFIER
+    if _CLASSIFIER is None:
+        _CLASSIFIER = EmotionClassifier()
+    return run_vidiplug(engine, clip, interval_s, emotion=_CLASSIFIER)
+
+
+_CLASSIFIER: Any = None
 
 
 def run_baseline(engine: Any, clip: str, interval_s: float) -> dict[str, Any]:
@@ -73,7 +89,7 @@ def run_baseline(engine: Any, clip: str, interval_s: float) -> dict[str, Any]:
 
 
 def _child(kind: str, engine_name: str, clip: str, interval_s: float, queue: Any) -> None:
-    runner = run_vidiplug if kind == "vidiplug" else run_baseline
+    runner = {"vidiplug": run_vidiplug, "emotion": run_emotion}.get(kind, run_baseline)
     engine = _engine(engine_name)
     cold = runner(engine, clip, interval_s)
     figures = runner(engine, clip, interval_s)
@@ -155,14 +171,14 @@ def main() -> int:
     for engine_name in available_engines():
         for clip in clips:
             figures = {}
-            for kind in ("vidiplug", "baseline"):
+            for kind in ("vidiplug", "emotion", "baseline"):
                 runs = [measure(kind, engine_name, clip, args.interval) for _ in range(args.repeat)]
                 best = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
                 best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
                 best["wall_runs_s"] = [round(r["wall_s"], 3) for r in runs]
                 best["cold_wall_s"] = statistics.median(r["cold_wall_s"] for r in runs)
                 figures[kind] = best
-            ours, base = figures["vidiplug"], figures["baseline"]
+            ours, base, feel = figures["vidiplug"], figures["baseline"], figures["emotion"]
             rows.append({
                 "engine": engine_name, "clip": Path(clip).name, "duration_s": round(ours["duration_s"], 2),
                 "frames": ours["frames"], "faces_embedded": ours["faces"],
@@ -177,6 +193,11 @@ def main() -> int:
                 "baseline_peak_rss_mb": round(base["peak_rss_mb"]),
                 "time_ratio_vs_baseline": round(ours["wall_s"] / base["wall_s"], 3),
                 "wall_s": round(ours["wall_s"], 3), "baseline_wall_s": round(base["wall_s"], 3),
+                # --emotion per-face: one expression-model run per embedded face.
+                "emotion_realtime_x": round(feel["duration_s"] / feel["wall_s"], 2),
+                "emotion_faces_scored": feel["emotion_scored"],
+                "emotion_extra_ms_per_face": round(1000 * (feel["wall_s"] - ours["wall_s"]) / max(1, feel["faces"]), 2),
+                "emotion_wall_s": round(feel["wall_s"], 3),
             })
             if not args.json:
                 r = rows[-1]
@@ -184,7 +205,8 @@ def main() -> int:
                       f"{r['frames_per_s']:6.1f} fr/s  {r['faces_per_s']:5.1f} faces/s  {r['realtime_x']:5.1f}x rt  "
                       f"(cold {r['cold_realtime_x']:5.1f}x)  {r['peak_rss_mb']:4} MB | baseline "
                       f"{r['baseline_realtime_x']:5.1f}x rt (cold {r['baseline_cold_realtime_x']:5.1f}x) "
-                      f"{r['baseline_peak_rss_mb']:4} MB | time ratio {r['time_ratio_vs_baseline']:.2f}", flush=True)
+                      f"{r['baseline_peak_rss_mb']:4} MB | time ratio {r['time_ratio_vs_baseline']:.2f} | emotion "
+                      f"{r['emotion_realtime_x']:5.1f}x rt ({r['emotion_extra_ms_per_face']:+.1f} ms/face)", flush=True)
     scratch.cleanup()
     if args.json:
         print(json.dumps(rows, indent=2))

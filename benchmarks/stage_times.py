@@ -8,7 +8,9 @@ runs in this process (after one warm-up run):
   to RGB, as a plain script does; per second of video, and the ratio;
 - detect: milliseconds per sampled frame, on the decoder-made grey picture against the
   engine converting and scaling the RGB frame itself, and the ratio;
-- embed: milliseconds per face (alignment + the 128-D ResNet).
+- embed: milliseconds per face (alignment + the 128-D ResNet);
+- emotion: milliseconds per face of ``--emotion`` (crop, grey, 64x64, the expression
+  model), the faces of a frame in one batch as analyze runs them.
 
 analyze runs detection on ``workers`` threads beside a decode thread, so its wall time is
 less than the sum of these stages. Run:
@@ -31,6 +33,7 @@ from shared_clips import CROWD_1080P, DATA, S29
 from vidiplug.engine import load_engine
 from vidiplug.engine.base import Detection, Engine
 from vidiplug.engine.config import EngineSettings
+from vidiplug.engine.emotion import EmotionClassifier
 from vidiplug.media import Frame, iter_media_frames, probe_media
 
 DEFAULT_CLIPS = [S29, CROWD_1080P]
@@ -63,7 +66,7 @@ def sampled(clip: Path, engine: Engine, interval_s: float) -> list[Frame]:
     return list(iter_media_frames(clip, info, interval_s, luma_size=engine.luma_size))
 
 
-def stage_row(clip: Path, engine: Engine, interval_s: float, repeat: int) -> str:
+def stage_row(clip: Path, engine: Engine, interval_s: float, repeat: int, classifier: EmotionClassifier) -> str:
     """One clip's stage times as a printable line."""
     duration_s = probe_media(clip).duration_s
     frames = sampled(clip, engine, interval_s)
@@ -74,6 +77,8 @@ def stage_row(clip: Path, engine: Engine, interval_s: float, repeat: int) -> str
     found: list[list[Detection]] = [engine.detect(f.image, f.luma) for f in frames]
     faces = sum(len(d) for d in found)
     embed = median_s(lambda: [engine.embed(f.image, d) for f, d in zip(frames, found) if d], repeat)
+    emotion = median_s(lambda: [classifier.classify(f.image, [x.box for x in d]) for f, d in zip(frames, found) if d],
+                       repeat)
     per_video_s = 1000.0 / duration_s
     return (
         f"{clip.name:24} {duration_s:5.1f}s {len(frames):3} frames {faces:3} faces | "
@@ -81,7 +86,8 @@ def stage_row(clip: Path, engine: Engine, interval_s: float, repeat: int) -> str
         f"{all_decode * per_video_s:5.0f}, ratio {ours_decode / all_decode:.2f}) | "
         f"detect {luma_detect / len(frames) * 1000:5.1f} ms a frame (from RGB "
         f"{rgb_detect / len(frames) * 1000:5.1f}, ratio {luma_detect / rgb_detect:.2f}) | "
-        f"embed {embed / max(faces, 1) * 1000:5.1f} ms a face"
+        f"embed {embed / max(faces, 1) * 1000:5.1f} ms a face | "
+        f"emotion {emotion / max(faces, 1) * 1000:5.1f} ms a face"
     )
 
 
@@ -95,8 +101,9 @@ def main() -> int:
         parser.error("--repeat must be at least 1 and --interval positive")
     clips = [Path(c) for c in args.clips] or [DATA / c for c in DEFAULT_CLIPS]
     engine = load_engine(EngineSettings(name="dlib"))
+    classifier = EmotionClassifier()
     for clip in clips:
-        print(stage_row(clip, engine, args.interval, args.repeat), flush=True)
+        print(stage_row(clip, engine, args.interval, args.repeat, classifier), flush=True)
     return 0
 
 

@@ -42,6 +42,8 @@ def test_analyze_speed_reports_both_sides(hamilton_clip: Path) -> None:
     assert row["peak_rss_mb"] > 0 and row["baseline_peak_rss_mb"] > 0
     # Track reuse embeds no more faces than the baseline, which embeds every face it finds.
     assert 0 < row["faces_embedded"] <= row["baseline_faces_embedded"]
+    # The emotion column: one expression-model run per embedded face.
+    assert row["emotion_faces_scored"] == row["faces_embedded"] and row["emotion_realtime_x"] > 0
 
 
 def test_stage_times_reports_every_stage(hamilton_clip: Path) -> None:
@@ -49,7 +51,7 @@ def test_stage_times_reports_every_stage(hamilton_clip: Path) -> None:
     line = out.strip().splitlines()[-1]
     assert line.startswith(hamilton_clip.name)
     assert re.search(r"\b10 frames\b", line)
-    for stage in ("decode", "detect", "embed"):
+    for stage in ("decode", "detect", "embed", "emotion"):
         assert re.search(rf"{stage}\s+\d+(\.\d+)? ms", line), line
     ratios = [float(r) for r in re.findall(r"ratio (\d+\.\d+)", line)]
     assert len(ratios) == 2 and all(r > 0 for r in ratios)

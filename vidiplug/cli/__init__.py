@@ -117,6 +117,17 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--thumbnails", type=Path, metavar="DIR", help="write each person's face crop to DIR")
     analyze.add_argument("--faces", action="store_true",
                          help="JSON: add the analysis record, every track with its per-face records")
+    analyze.add_argument("--emotion", choices=["none", "per-face", "aggregate"], default="none",
+                         help="score each face's expression (fer's FER2013 model: no contempt class) and write "
+                              "seed 003's PerFaceEmotion or AggregateEmotion JSON (default: none)")
+    analyze.add_argument("--emotion-out", type=Path, metavar="FILE",
+                         help="where the emotion JSON goes (default: OUT.emotion.json beside --out, "
+                              "else MEDIA_NAME.emotion.json in the current folder)")
+    analyze.add_argument("--aggregate-emotion-window-ms", type=float, default=500.0, metavar="MS",
+                         help="AggregateEmotionWindowMs: media each aggregate result covers, 250-2000 (default: 500)")
+    analyze.add_argument("--aggregate-emotion-interval-ms", type=float, default=500.0, metavar="MS",
+                         help="AggregateEmotionIntervalMs: how often an aggregate result is given, 250-1000 "
+                              "(default: 500)")
 
     enroll = commands.add_parser("enroll", help="add photos of a named person to the identity store",
                                  description="Add photos of a named person to the identity store.")

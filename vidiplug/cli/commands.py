@@ -15,11 +15,13 @@ from pathlib import Path
 from platformdirs import user_cache_dir
 
 from vidiplug.engine import Engine, load_engine
+from vidiplug.engine.emotion import EmotionClassifier
 from vidiplug.errors import MediaError, VidiplugError
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.store import IdentityStore, open_store, redact_url
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.emotion import EmotionOptions
 from vidiplug.pipeline.enroll import enroll_images, load_folder_gallery
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
@@ -88,13 +90,15 @@ def run_analyze(args: argparse.Namespace) -> int:
     info = probe_media(media)  # fail on a bad file before loading any model
     settings = settings_from(args)
     params = analyze_params(args, settings)  # a ParameterError names the parameter; main() reports it
+    emotion_options = emotion_options_from(args)
     engine = _engine(settings)
+    emotion = EmotionClassifier(settings.engine.providers or None) if emotion_options.enabled else None
     store = open_store(settings.store.resolved_url()) if args.store is not None else None
     try:
         gallery = store.load_gallery(engine.info) if store is not None else Gallery(engine.info)
         if args.gallery is not None:
             load_folder_gallery(args.gallery, engine, into=gallery)
-        result = _analyze_with_progress(media, info.duration_s, engine, gallery, params, store)
+        result = _analyze_with_progress(media, info.duration_s, engine, gallery, params, store, emotion)
     finally:
         if store is not None:
             store.close()
@@ -108,15 +112,45 @@ def run_analyze(args: argparse.Namespace) -> int:
     else:
         sys.stdout.buffer.write(document)
         sys.stdout.flush()
+    if emotion_options.enabled:
+        _write_emotion_document(result, emotion_options, emotion_path(args, media))
     _print_summary(result)
     return 0
 
 
+def emotion_options_from(args: argparse.Namespace) -> EmotionOptions:
+    """The emotion mode and aggregate windows asked for; ParameterError names the seed's option when out of range."""
+    return EmotionOptions(getattr(args, "emotion", "none"),
+                          getattr(args, "aggregate_emotion_window_ms", EmotionOptions.window_ms),
+                          getattr(args, "aggregate_emotion_interval_ms", EmotionOptions.interval_ms))
+
+
+def emotion_path(args: argparse.Namespace, media: Path) -> Path:
+    """Where the seed's emotion document goes: --emotion-out, else beside --out, else MEDIA.emotion.json here."""
+    if getattr(args, "emotion_out", None) is not None:
+        return Path(args.emotion_out)
+    if args.out is not None:
+        return Path(args.out).with_suffix(".emotion.json")
+    return Path(f"{media.stem}.emotion.json")
+
+
+def _write_emotion_document(result: AnalysisResult, options: EmotionOptions, path: Path) -> None:
+    from vidiplug.render.azure_emotion import render_emotion_document
+
+    path.write_text(render_emotion_document(result, options) + "\n", encoding="utf-8")
+    info = result.emotion
+    missing = f"; no {', '.join(info.missing_classes)} class" if info is not None and info.missing_classes else ""
+    model = f"{info.name} ({info.package} {info.version}, {info.licence}{missing})" if info is not None else "-"
+    print(f"vidiplug: {options.mode} emotion of {result.faces_emotion_scored} faces written to {path}, "
+          f"model {model}", file=sys.stderr)
+
+
 def _analyze_with_progress(
-    media: Path, duration_s: float, engine: Engine, gallery: Gallery, params: AnalyzeParams, store: IdentityStore | None
+    media: Path, duration_s: float, engine: Engine, gallery: Gallery, params: AnalyzeParams,
+    store: IdentityStore | None, emotion: EmotionClassifier | None = None,
 ) -> AnalysisResult:
     if not sys.stderr.isatty() or duration_s <= 0:
-        return analyze_media(media, engine, gallery, params, store=store)
+        return analyze_media(media, engine, gallery, params, store=store, emotion=emotion)
     from tqdm import tqdm
 
     with tqdm(total=round(duration_s, 1), unit="s", desc=media.name, file=sys.stderr, leave=False,
@@ -124,7 +158,7 @@ def _analyze_with_progress(
         def progress(time_s: float) -> None:
             bar.update(max(0.0, min(time_s, duration_s) - bar.n))
 
-        return analyze_media(media, engine, gallery, params, store=store, progress=progress)
+        return analyze_media(media, engine, gallery, params, store=store, progress=progress, emotion=emotion)
 
 
 def _write_thumbnails(result: AnalysisResult, folder: Path) -> dict[str, str]:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
 
 from vidiplug.engine.base import Detection, Engine
+from vidiplug.engine.emotion import EmotionClassifier
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.quality import face_quality
 from vidiplug.identity.store import IdentityStore
@@ -46,6 +48,7 @@ def analyze_media(
     *,
     store: IdentityStore | None = None,
     progress: ProgressCallback | None = None,
+    emotion: EmotionClassifier | None = None,
 ) -> AnalysisResult:
     """Find, track and identify every face in a video or image.
 
@@ -54,7 +57,9 @@ def analyze_media(
     new unknown fingerprints are saved there (with thumbnail and representative vectors)
     and matched ones are enriched. ``progress`` is called with the media time reached (s).
     Frames over ``frame_pixel_budget(engine)`` pixels are decoded scaled down; boxes
-    are reported in the source picture's pixels all the same.
+    are reported in the source picture's pixels all the same. With ``emotion``, every embedded
+    face is also scored by the expression model (one small network run per embedded face, the
+    faces of a frame in one batch) into its record's ``attributes["emotion"]``.
     Raises MediaError naming the file when it cannot be read.
     """
     params = params or AnalyzeParams()
@@ -66,7 +71,7 @@ def analyze_media(
     rules = engine.info.rules
     tracker = Tracker(rules)
     stats = DecodeStats()
-    counters = {"frames": 0, "embedded": 0}
+    counters = {"frames": 0, "embedded": 0, "emotion": 0}
     previous_signature: list[FrameSignature | None] = [None]
 
     def handle(frame: Frame, found: list[Detection]) -> None:
@@ -81,12 +86,14 @@ def analyze_media(
         # Every face is embedded: identity evidence is never carried over from a neighbour unchecked.
         vectors = engine.embed(frame.image, faces) if faces else np.zeros((0, engine.info.dim), np.float32)
         counters["embedded"] += len(faces)
+        attributes = _emotion_attributes(emotion, frame, faces)
+        counters["emotion"] += len(faces) if emotion is not None else 0
         observations = [
             Observation(
                 frame.index, frame.time_s, to_source_box(det.box, frame), det.score,
-                face_quality(frame.image, det), vector,
+                face_quality(frame.image, det), vector, extra,
             )
-            for det, vector in zip(faces, vectors)
+            for det, vector, extra in zip(faces, vectors, attributes)
         ]
         crops = [tight_crop(frame.image, det) for det in faces]
         tracker.update(frame.index, observations, scene_cut=cut, crops=crops,
@@ -125,6 +132,8 @@ def analyze_media(
         analyzed_at=datetime.now(UTC),
         elapsed_s=time.perf_counter() - started,
         tracks=tracks,
+        emotion=emotion.info if emotion is not None else None,
+        faces_emotion_scored=counters["emotion"],
     )
 
 
@@ -148,6 +157,15 @@ def _detect_in_parallel(
         finally:
             for _, future in pending:
                 future.cancel()
+
+
+def _emotion_attributes(
+    emotion: EmotionClassifier | None, frame: Frame, faces: list[Detection]
+) -> list[Mapping[str, object]]:
+    """Per face, its record's attributes: ``{"emotion": scores}`` when emotion is asked for, else empty."""
+    if emotion is None or not faces:
+        return [MappingProxyType({}) for _ in faces]
+    return [MappingProxyType({"emotion": scores}) for scores in emotion.classify(frame.image, [d.box for d in faces])]
 
 
 def tight_crop(image: NDArray[np.uint8], det: Detection, margin: float = CROP_MARGIN) -> NDArray[np.uint8]:

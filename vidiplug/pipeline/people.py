@@ -35,7 +35,7 @@ def track_records(decisions: Sequence[Decision]) -> tuple[TrackRecord, ...]:
         score = round(decision.confidence, 4) if fingerprint is not None else 0.0
         track = decision.track
         faces = tuple(
-            FaceRecord(o.time_s, o.box, o.det_score, o.quality, track.id, fingerprint, score)
+            FaceRecord(o.time_s, o.box, o.det_score, o.quality, track.id, fingerprint, score, o.attributes)
             for o in track.observations
         )
         records.append(TrackRecord(track.id, fingerprint, faces))

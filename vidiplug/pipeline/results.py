@@ -11,6 +11,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from vidiplug.engine.base import Box, EngineInfo
+from vidiplug.engine.emotion import EmotionModelInfo
 from vidiplug.media.probe import MediaInfo
 
 
@@ -113,7 +114,9 @@ class AnalysisResult:
     ``faces_embedded`` the faces that went through the recogniser, ``elapsed_s`` the
     wall time of the analysis and ``analyzed_at`` when it finished (UTC). ``tracks`` is the
     analysis record: every face track with its face records and the fingerprint it was
-    reported as; ``people`` are consolidated from it (``pipeline/people.py``).
+    reported as; ``people`` are consolidated from it (``pipeline/people.py``). ``emotion`` is
+    the expression model that scored every face (each face record's ``attributes["emotion"]``),
+    None when emotion was not asked for; ``faces_emotion_scored`` counts its network runs.
     """
 
     media: MediaInfo
@@ -126,6 +129,8 @@ class AnalysisResult:
     analyzed_at: datetime
     elapsed_s: float
     tracks: tuple[TrackRecord, ...] = ()
+    emotion: EmotionModelInfo | None = None
+    faces_emotion_scored: int = 0
 
     @property
     def faces(self) -> tuple[FaceRecord, ...]:

@@ -15,8 +15,9 @@ identity evidence is ever reused unverified. Pure numpy/scipy on plain records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,7 +29,10 @@ from vidiplug.engine.calibration import DecisionRules
 
 @dataclass(frozen=True, eq=False)
 class Observation:
-    """One face of a track in one sampled frame, with its own unit embedding."""
+    """One face of a track in one sampled frame, with its own unit embedding.
+
+    ``attributes`` are per-face findings carried unchanged into the face record (emotion scores).
+    """
 
     frame_index: int
     time_s: float
@@ -36,6 +40,7 @@ class Observation:
     det_score: float
     quality: float
     embedding: NDArray[np.float32]
+    attributes: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(eq=False)

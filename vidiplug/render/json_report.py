@@ -64,6 +64,9 @@ def build_json_report(
         "elapsed": _seconds(result.elapsed_s),
         "people": [_person(person, shown.get(person.fingerprint)) for person in ordered_people(result.people)],
     }
+    if result.emotion is not None:
+        # The expression model behind every face's attributes["emotion"] (model, licence, version, classes).
+        report["emotion"] = {**result.emotion.as_dict(), "faces_scored": result.faces_emotion_scored}
     if faces:
         report["tracks"] = [_track(track) for track in result.tracks]
     return report
