@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from vidiplug.render.metadata_xml import BOX_GROUP, GROUP_PREFIX, VALUE_GROUP
+from vidiplug.render.metadata_xml import (
+    BOX_GROUP,
+    EMOTION_CONFIDENCE_FIELD,
+    EMOTION_FIELD,
+    GROUP_PREFIX,
+    VALUE_GROUP,
+)
 
 ANALYZER_ID = "VidiplugFaceAnalyzer"
 ANALYZER_GROUP = GROUP_PREFIX + ANALYZER_ID
@@ -30,11 +36,13 @@ BOOLEAN_FIELDS = ("vcs_face_isTrainingMaterial", "vcs_face_isTrainingCollection"
 STRING_FIELDS = (
     "vcs_face_value", "vcs_face_method", "vcs_face_status", "vcs_face_externalId", "adu_analyzerId",
     "adu_analysisType", "adu_creationDate", "adu_av_value", "adu_av_valueId", "adu_av_description",
-    "adu_av_thumbnailUrl", "adu_valueId", "adu_value",
+    "adu_av_thumbnailUrl", "adu_valueId", "adu_value", EMOTION_FIELD,
 )
 BOX_FIELDS = ("adu_av_x", "adu_av_y", "adu_av_width", "adu_av_height")
-FLOAT_FIELDS = ("adu_av_confidence", *BOX_FIELDS)
-VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_description", "adu_av_thumbnailUrl")
+FLOAT_FIELDS = ("adu_av_confidence", EMOTION_CONFIDENCE_FIELD, *BOX_FIELDS)
+# Emotion (issue 15): the span's emotion and its score, written when cognitive_service_Emotion asks.
+VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_description", "adu_av_thumbnailUrl",
+                EMOTION_FIELD, EMOTION_CONFIDENCE_FIELD)
 TOP_FIELDS = ("adu_analyzerId", "adu_analysisType", "adu_creationDate", "adu_valueId", "adu_value")
 
 
