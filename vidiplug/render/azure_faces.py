@@ -34,6 +34,8 @@ DEFAULT_TIMESCALE = 30000
 FRAGMENT_S = 2.0  # about the seed's 60060-tick fragments at 29.97 fps
 MIN_FACE_PX = 24
 MAX_FACES_PER_FRAME = 64
+# The shape tag the face-tracking JSON gets on a VidiCore item (declared by the service configuration).
+TRACKS_SHAPE_TAG = "vcs_face_tracks"
 
 JsonObject = dict[str, object]
 

@@ -210,7 +210,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
-        storage_id=params.storage_id, pending_imports=pending,
+        storage_id=params.storage_id, pending_imports=pending, emotion_mode=params.emotion,
     )
     _hand_back(context, client, callbacks, job, files, report)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
