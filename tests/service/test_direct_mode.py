@@ -177,7 +177,9 @@ def test_direct_mode_train_analyze_rename_merge_delete_reanalyze(start_service, 
     operator.set_fields(unknowns[named_fp], ("vcs_face_value", HOSTILE))
     wait_for(lambda: any(f["fingerprint"] == named_fp and f["name"] == HOSTILE for f in faces(operator, crowd)),
              120, "the timeline to show the new name")
-    assert status_of(operator, f"item/{unknowns[named_fp]}")[0] == "FINISHED"
+    # The request's status is written once its scripts have run: after the timeline changed.
+    wait_for(lambda: status_of(operator, f"item/{unknowns[named_fp]}")[0] == "FINISHED" or None, 60,
+             "the rename request to finish")
 
     # Delete another; re-analysis neither re-imports nor shows it.
     operator.delete_item(unknowns[deleted_fp])
@@ -198,7 +200,8 @@ def test_direct_mode_train_analyze_rename_merge_delete_reanalyze(start_service, 
     put_fields(operator, f"item/{unknowns[merged_fp]}", ("vidiplug_mergeInto", unknowns[kept_fp]))
     wait_for(lambda: not any(f["fingerprint"] == merged_fp for f in faces(operator, pair)), 120,
              "the merged fingerprint to leave the timeline")
-    assert status_of(operator, f"item/{unknowns[merged_fp]}")[0] == "FINISHED"
+    wait_for(lambda: status_of(operator, f"item/{unknowns[merged_fp]}")[0] == "FINISHED" or None, 60,
+             "the merge request to finish")
     assert generic(operator, f"item/{unknowns[merged_fp]}").get("vidiplug_mergeInto") in ([""], None)
     assert any(f["fingerprint"] == kept_fp for f in faces(operator, pair))
 
