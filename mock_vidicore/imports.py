@@ -1,4 +1,5 @@
-"""Creating items: placeholders, container import by URI or raw bytes, one-shot import (§4.5).
+"""Creating items: placeholders, container import by URI or raw bytes, one-shot import (§4.5);
+shape import onto an existing item (``POST item/{id}/shape?uri=&tag=``, job type SHAPE_IMPORT).
 
 The mock never transcodes: an import creates one shape holding the file,
 tagged with `original` (or the `original=` parameter) plus any `tag=` values.
@@ -225,6 +226,22 @@ def register(router: Router, ctx: Context) -> None:
             pending = attach_file(ctx, item, uri, size, request, path, name)
             return _job_answer(ctx, request, item, "RAW_IMPORT", pending)
 
+    def shape_import(request: Request) -> Response:
+        # Shape import (apidoc item/import "Import a shape"): a new shape on an existing item,
+        # tagged with the tag= values; job type SHAPE_IMPORT. Items keep their other shapes.
+        uri, size = checked_uri(request.arg("uri"))
+        tags = request.args("tag")
+        if not tags:
+            raise invalid_input("tag", "a shape import needs the new shape's tag", value="")
+        with store.transaction():
+            import_storage(ctx, request)
+            item = store.item(request.params["id"])
+            path = unquote(urlsplit(uri).path)
+            pending = {"uri": uri, "size": size, "path": path.lstrip("/"), "filename": Path(path).name,
+                       "tags": list(dict.fromkeys(tags)), "storage": request.arg("storageId"), "user": request.user}
+            return _job_answer(ctx, request, item, "SHAPE_IMPORT", pending)
+
+    router.add("POST", "item/{id}/shape", shape_import)
     router.add("POST", "import/placeholder", placeholder)
     router.add("POST", "import/placeholder/{id}/container", container_uri)
     router.add("POST", "import/placeholder/{id}/container/raw", container_raw)

@@ -132,6 +132,13 @@ def register(router: Router, ctx: Context) -> None:
             shape.tags.remove(request.params["tag"])
         return text_response("")
 
+    def delete_shape(request: Request) -> Response:
+        # §4.7: DELETE /item/{id}/shape/{shapeId} (keepFiles: the mock never deletes files).
+        with store.transaction():
+            shape = shape_of(request)
+            store.item(request.params["id"]).shapes.remove(shape)
+        return text_response("")
+
     def list_tags(request: Request) -> Response:
         with store.lock:
             if request.wants_text:
@@ -174,3 +181,4 @@ def register(router: Router, ctx: Context) -> None:
     router.add("PUT", "item/{id}/shape/{shape}/metadata/{key}", put_key)
     router.add("PUT", "item/{id}/shape/{shape}/tag/{tag}", put_tag)
     router.add("DELETE", "item/{id}/shape/{shape}/tag/{tag}", delete_tag)
+    router.add("DELETE", "item/{id}/shape/{shape}", delete_shape)

@@ -13,6 +13,7 @@ from lxml import etree
 from callback_harness import analysis, person
 from vidiplug.callbacks import (
     ANALYZE_METADATA_FILE,
+    ANALYZE_TRACKS_FILE,
     ANALYZE_UNKNOWNS_FILE,
     DELETED_FINGERPRINTS_KEY,
     MISSING_ITEMS_KEY,
@@ -93,7 +94,8 @@ def test_data_files_come_first_then_the_scripts_in_run_order() -> None:
     kinds = [f.is_script for f in files]
 
     assert kinds == sorted(kinds)
-    assert [f.name for f in files if f.is_script] == [ANALYZE_UNKNOWNS_FILE, ANALYZE_METADATA_FILE]
+    assert [f.name for f in files if f.is_script] == [ANALYZE_UNKNOWNS_FILE, ANALYZE_METADATA_FILE,
+                                                      ANALYZE_TRACKS_FILE]
     assert sorted(f.name for f in files if f.is_script) == [f.name for f in files if f.is_script]
     assert all(f.name.endswith(".xml") == f.is_script for f in files)
 
@@ -101,7 +103,7 @@ def test_data_files_come_first_then_the_scripts_in_run_order() -> None:
 def test_each_new_unknown_crop_is_a_jpeg_data_file_named_by_fingerprint() -> None:
     unknown = person(None, [(1.0, 2.0)], is_new=True, thumbnail=b"\xff\xd8crop")
 
-    [crop] = [f for f in bundle(unknown) if not f.is_script]
+    [crop] = [f for f in bundle(unknown) if f.name.startswith("faces/")]
 
     assert crop == CallbackFile(f"faces/{unknown.fingerprint}.jpg", b"\xff\xd8crop", "image/jpeg", False)
 
@@ -161,7 +163,7 @@ def test_metadata_script_data_carries_what_render_writes_per_fingerprint(hostile
 def test_metadata_groups_have_the_adu_structure() -> None:
     files = bundle(person("Ann", [(9.0, 9.04)], confidence=0.93))
 
-    [span] = data_of(files[-1].data)["spans"]
+    [span] = data_of(next(f.data for f in files if f.name == ANALYZE_METADATA_FILE))["spans"]
 
     group = span["faces"][0]["group"]
     assert (span["start"], span["end"]) == ("270@NTSC", "271@NTSC")

@@ -148,3 +148,24 @@ def test_the_shape_of_an_import_exists_only_once_its_job_has_finished(slow_impor
 def test_original_must_be_one_of_the_tags(api: Api) -> None:
     api.json("POST", "import", expect=400, params={"uri": "s3://media/faces/a.png", "tag": "lowres",
                                                     "original": "vcs_face_thumbnail"})
+
+
+def test_shape_import_adds_a_tagged_shape_to_an_item_that_has_one_and_delete_removes_it(
+        api: Api, tmp_path: Path) -> None:
+    item_id = new_item(api)
+    raw_upload(api, item_id)
+    tracks = tmp_path / "face-tracks.json"
+    tracks.write_text('{"version": 1}', encoding="utf-8")
+
+    job = api.json("POST", f"item/{item_id}/shape", params={"uri": tracks.as_uri(), "tag": "vcs_face_tracks"})
+
+    assert job["status"] == "STARTED" and job["type"] == "SHAPE_IMPORT"
+    assert api.json("GET", f"job/{job['jobId']}")["status"] == "FINISHED"
+    shapes = api.json("GET", f"item/{item_id}", params={"content": "shape"})["shape"]
+    assert [s["tag"] for s in shapes] == [["original"], ["vcs_face_tracks"]]
+    assert shapes[1]["mimeType"] == "application/json"
+    assert api.json("GET", f"item/{item_id}/shape", params={"tag": "vcs_face_tracks"})["uri"] == [shapes[1]["id"]]
+
+    api.json("DELETE", f"item/{item_id}/shape/{shapes[1]['id']}")
+    left = api.json("GET", f"item/{item_id}", params={"content": "shape"})["shape"]
+    assert [s["tag"] for s in left] == [["original"]]

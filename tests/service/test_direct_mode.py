@@ -19,6 +19,7 @@ import pytest
 from mock_vidicore.launch import launch_mock
 from operator_api import Operator, field_values
 from support import wait_for
+from tracks_support import check_emotions, emotion_values, read_tracks, tracks_shapes, tracks_uri
 from vidiplug.render.timecode import parse_timecode
 
 pytestmark = pytest.mark.timeout(600)
@@ -252,3 +253,32 @@ def test_autotrain_asks_for_training_through_the_request_field(start_service, op
              60, "the request field to be cleared")
     assert status_of(operator, f"collection/{training}")[0] == "FINISHED"
     assert "vidiplugAutotrain=true" in generic(operator, f"collection/{training}")["vidiplug_jobParameter"]
+
+
+def test_direct_mode_attaches_the_face_tracks_json_as_a_shape(start_service, operator: Operator, data_dir: Path,
+                                                              s3: Any) -> None:
+    start_service(**DIRECT)
+    clip = operator.import_file(data_dir / HAMILTON)
+
+    assert analyse(operator, clip, "cognitive_service_KeyframeInterval=1")[0] == "FINISHED"
+
+    [shape] = tracks_shapes(operator, clip)
+    run_id = generic(operator, f"item/{clip}")["vidiplug_runId"][0]
+    uri = tracks_uri(shape)
+    assert uri.endswith(f"/{run_id}/tracks/face-tracks.json")
+    document = read_tracks(s3, uri)  # direct mode keeps the bundle: the document as attached
+    assert (document["width"], document["height"]) == (640, 360)
+    ids = {e["id"] for fragment in document["fragments"] for event in fragment.get("events", []) for e in event}
+    assert ids and sum("events" in f for f in document["fragments"]) < len(document["fragments"])
+    assert {None} == {e for e, _ in emotion_values(operator, clip)}  # cognitive_service_Emotion defaults to none
+    status, message = analyse(operator, clip, "cognitive_service_Emotion=sometimes")
+    assert status == "FAILED" and "cognitive_service_Emotion" in message and "per-face" in message
+
+
+def test_direct_mode_emotion_per_face(start_service, operator: Operator, data_dir: Path) -> None:
+    start_service(**DIRECT)
+    clip = operator.import_file(data_dir / HAMILTON)
+    status, message = analyse(operator, clip, "cognitive_service_KeyframeInterval=1",
+                              "cognitive_service_Emotion=per-face")
+    assert status == "FINISHED", message
+    check_emotions(operator, clip)

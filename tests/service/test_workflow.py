@@ -15,6 +15,7 @@ import pytest
 
 from operator_api import Operator, field_values, job_data
 from support import wait_for
+from tracks_support import check_emotions, emotion_values, tracks_shapes, tracks_uri
 from vidiplug.render.timecode import parse_timecode
 
 HAMILTON = "face_recognition/examples/short_hamilton_clip.mp4"
@@ -183,3 +184,39 @@ def test_two_instances_never_run_the_same_job(start_service, operator: Operator,
     ran_a, ran_b = first.poller.finished, second.poller.finished
     assert sorted(ran_a + ran_b) == sorted(jobs)  # each job ran exactly once, by one instance
     assert {job_data(j)["claimedBy"] for j in ended} <= {"host-a", "host-b"}
+
+
+def test_the_face_tracks_json_becomes_one_shape_of_the_item(start_service, operator: Operator,
+                                                           data_dir: Path) -> None:
+    app = start_service()
+    reg = app.registration
+    assert reg is not None
+    clip = operator.import_file(data_dir / HAMILTON)
+
+    first_id = operator.analyze(clip, reg.resource_id, reg.callback_id, KeyframeInterval="1")
+    first = operator.wait_job(first_id)
+    assert first["status"] == "FINISHED", first
+    [shape] = tracks_shapes(operator, clip)
+    assert tracks_uri(shape).endswith(f"/{first_id}/tracks/face-tracks.json")
+    assert shape["mimeType"] == "application/json"
+    assert {None} == {e for e, _ in emotion_values(operator, clip)}  # cognitive_service_Emotion defaults to none
+
+    # Re-analysis replaces the shape; the original stays.
+    again_id = operator.analyze(clip, reg.resource_id, reg.callback_id, KeyframeInterval="1")
+    again = operator.wait_job(again_id)
+    assert again["status"] == "FINISHED", again
+    [shape] = tracks_shapes(operator, clip)
+    assert tracks_uri(shape).endswith(f"/{again_id}/tracks/face-tracks.json")
+    assert any("original" in (s.get("tag") or []) for s in operator.shapes(clip))
+
+
+def test_emotion_per_face_puts_an_emotion_on_each_face_timespan(start_service, operator: Operator,
+                                                                data_dir: Path) -> None:
+    app = start_service()
+    reg = app.registration
+    assert reg is not None
+    clip = operator.import_file(data_dir / HAMILTON)
+    job = operator.wait_job(operator.analyze(clip, reg.resource_id, reg.callback_id, KeyframeInterval="1",
+                                             Emotion="per-face"))
+    assert job["status"] == "FINISHED", job
+    check_emotions(operator, clip)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from vidiplug.callbacks.bundle import (
     ANALYZE_METADATA_FILE,
+    ANALYZE_TRACKS_FILE,
     ANALYZE_UNKNOWNS_FILE,
     DEFAULT_REASON_FIELD,
     DELETED_FINGERPRINTS_KEY,
@@ -27,6 +28,7 @@ from vidiplug.errors import CallbackError
 
 __all__ = [
     "ANALYZE_METADATA_FILE",
+    "ANALYZE_TRACKS_FILE",
     "ANALYZE_UNKNOWNS_FILE",
     "DEFAULT_REASON_FIELD",
     "DELETED_FINGERPRINTS_KEY",

@@ -20,10 +20,14 @@ from vidiplug.callbacks.scripts import ScriptName, load_script
 from vidiplug.errors import CallbackError
 from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.render.azure_faces import TRACKS_SHAPE_TAG, build_azure_faces
+from vidiplug.render.emotion_fields import PER_FACE
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 
 ANALYZE_UNKNOWNS_FILE = "010-vidiplug-unknowns.xml"
 ANALYZE_METADATA_FILE = "020-vidiplug-metadata.xml"
+ANALYZE_TRACKS_FILE = "030-vidiplug-tracks.xml"
+TRACKS_DATA_FILE = "tracks/face-tracks.json"
 TRAIN_FILE = "010-vidiplug-train.xml"
 RELABEL_FILE = "010-vidiplug-relabel.xml"
 FACES_FOLDER = "faces/"
@@ -36,6 +40,7 @@ DEFAULT_REASON_FIELD = "adu_av_description"
 MAX_REASON_CHARS = 1000
 XML_TYPE = "application/xml"
 JPEG_TYPE = "image/jpeg"
+JSON_TYPE = "application/json"
 
 _FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
 _ANALYZER_ID = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")  # as render/metadata_xml.py requires
@@ -107,6 +112,7 @@ def build_analyze_bundle(
     analyzer_id: str = "VidiplugFaceAnalyzer",
     storage_id: str | None = None,
     pending_imports: Sequence[str] = (),
+    emotion_mode: str = PER_FACE,
 ) -> list[CallbackFile]:
     """The files that hand ``result`` of analysing ``item_id`` back to VidiCore, in upload order.
 
@@ -114,7 +120,11 @@ def build_analyze_bundle(
     ``010-vidiplug-unknowns.xml`` (imports the new unknowns into ``unknown_collection``,
     notices fingerprints of ``previously_imported`` whose item an operator deleted) and
     ``020-vidiplug-metadata.xml`` (replaces the item's ``adu_face_{analyzer_id}`` timespans,
-    leaving out deleted fingerprints). ``callback_base_uri`` is the callback location without
+    leaving out deleted fingerprints; each face group with its emotion as ``emotion_mode``
+    says, see render/metadata_xml.py), then ``tracks/face-tracks.json`` (seed 003's
+    face-detection document, render/azure_faces.py) and ``030-vidiplug-tracks.xml`` (attaches
+    it to the item as a ``vcs_face_tracks`` shape by shape import, replacing earlier ones).
+    ``callback_base_uri`` is the callback location without
     credentials, ``s3://bucket/prefix/``; the scripts import crops from
     ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
     ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
@@ -155,12 +165,18 @@ def build_analyze_bundle(
         "analyzerId": analyzer_id,
         "groupName": GROUP_PREFIX + analyzer_id,
         "previouslyImported": previous,
-        "spans": face_spans(result, analyzer_id=analyzer_id),
+        "spans": face_spans(result, analyzer_id=analyzer_id, emotion_mode=emotion_mode),
     }
+    tracks = build_azure_faces(result)
+    tracks_file = CallbackFile(TRACKS_DATA_FILE, (json.dumps(tracks.document) + "\n").encode("utf-8"), JSON_TYPE)
+    tracks_data = {**common, "tag": TRACKS_SHAPE_TAG, "uri": folder_uri + TRACKS_DATA_FILE,
+                   "dropped": {"tooSmall": tracks.dropped.too_small, "overLimit": tracks.dropped.over_limit}}
     return [
         *crops,
+        tracks_file,
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
+        _script_file(ANALYZE_TRACKS_FILE, ScriptName.ANALYZE_TRACKS, job, tracks_data),
     ]
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from lxml import etree
 
 from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.render.emotion_fields import PER_FACE
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, VALUE_GROUP, build_metadata_document
 
 JsonObject = dict[str, object]
 
 
-def face_spans(result: AnalysisResult, *, analyzer_id: str) -> list[JsonObject]:
+def face_spans(result: AnalysisResult, *, analyzer_id: str, emotion_mode: str = PER_FACE) -> list[JsonObject]:
     """One entry per timespan of ``build_metadata_document(result, analyzer_id=...)``, in its order.
 
     Each entry is ``{"start", "end", "faces": [{"fingerprint", "group"}]}``: ``group`` is
@@ -22,9 +23,9 @@ def face_spans(result: AnalysisResult, *, analyzer_id: str) -> list[JsonObject]:
     (``{"name", "field": [{"name", "value": [{"value"}]}], "group": [...]}``, empty lists left
     out) and ``fingerprint`` its ``adu_av_valueId``, so a script can leave out the faces of
     one fingerprint without reading the group. Time codes are in the media's frame base
-    (see build_metadata_document). Raises MetadataError for a malformed ``analyzer_id``.
+    (see build_metadata_document; ``emotion_mode`` as there). Raises MetadataError for a malformed ``analyzer_id``.
     """
-    root = build_metadata_document(result, analyzer_id=analyzer_id)
+    root = build_metadata_document(result, analyzer_id=analyzer_id, emotion_mode=emotion_mode)
     spans: list[JsonObject] = []
     for span in root.iterfind(f"{{{NS}}}timespan"):
         faces: list[JsonObject] = [

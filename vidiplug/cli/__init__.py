@@ -112,9 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="do not fingerprint unrecognised faces (the setting analysis.import_unknowns = false)")
     analyze.add_argument("--workers", type=_positive_int,
                          help=f"detection threads (default: {AnalyzeParams.workers})")
-    analyze.add_argument("--format", choices=["json", "xml"], default="json", help="output format (default: json)")
+    analyze.add_argument("--format", choices=["json", "xml", "azure-faces"], default="json",
+                         help="output format (default: json); azure-faces: seed 003's face-detection JSON "
+                              "(schemas/azure_faces.schema.json)")
     analyze.add_argument("--out", type=Path, help="write the document here instead of stdout")
     analyze.add_argument("--thumbnails", type=Path, metavar="DIR", help="write each person's face crop to DIR")
+    analyze.add_argument("--max-faces", type=_positive_int, metavar="N",
+                         help="azure-faces: most faces kept per frame, the most confident first; what is dropped "
+                              "is counted on stderr (default: 64, as in seed 003)")
     analyze.add_argument("--faces", action="store_true",
                          help="JSON: add the analysis record, every track with its per-face records")
     analyze.add_argument("--emotion", choices=["none", "per-face", "aggregate"], default="none",

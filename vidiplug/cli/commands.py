@@ -105,6 +105,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     thumbnails = _write_thumbnails(result, args.thumbnails) if args.thumbnails else {}
     if args.format == "xml":
         document = render_metadata_xml(result)
+    elif args.format == "azure-faces":
+        document = _azure_faces(result, params, args)
     else:
         document = (render_json_report(result, thumbnails, faces=args.faces) + "\n").encode("utf-8")
     if args.out is not None:
@@ -143,6 +145,18 @@ def _write_emotion_document(result: AnalysisResult, options: EmotionOptions, pat
     model = f"{info.name} ({info.package} {info.version}, {info.licence}{missing})" if info is not None else "-"
     print(f"vidiplug: {options.mode} emotion of {result.faces_emotion_scored} faces written to {path}, "
           f"model {model}", file=sys.stderr)
+
+
+def _azure_faces(result: AnalysisResult, params: AnalyzeParams, args: argparse.Namespace) -> bytes:
+    """Seed 003's face-detection JSON; what its limits dropped is always reported on stderr (one line)."""
+    from vidiplug.render.azure_faces import MAX_FACES_PER_FRAME, AzureFacesOptions, build_azure_faces
+
+    options = AzureFacesOptions(min_face_px=params.min_face_px,
+                                max_faces_per_frame=args.max_faces or MAX_FACES_PER_FRAME)
+    built = build_azure_faces(result, options)
+    print(f"vidiplug: azure-faces: dropped {built.dropped.too_small} faces under {options.min_face_px} px and "
+          f"{built.dropped.over_limit} over {options.max_faces_per_frame} per frame", file=sys.stderr)
+    return (json.dumps(built.document, indent=2) + "\n").encode("utf-8")
 
 
 def _analyze_with_progress(

@@ -16,7 +16,8 @@ from lxml import etree
 from vidiplug.engine.base import Box
 from vidiplug.errors import MetadataError, TimecodeError
 from vidiplug.media.probe import MediaInfo
-from vidiplug.pipeline.results import AnalysisResult, Appearance, PersonResult
+from vidiplug.pipeline.results import AnalysisResult, Appearance, FaceRecord, PersonResult
+from vidiplug.render.emotion_fields import PER_FACE, span_emotion
 from vidiplug.render.timecode import (
     TimeBase,
     format_timebase,
@@ -32,6 +33,8 @@ ANALYSIS_TYPE = "face"
 GROUP_PREFIX = f"adu_{ANALYSIS_TYPE}_"
 VALUE_GROUP = "adu_av_analyzedValue"
 BOX_GROUP = "adu_av_boundingBox"
+EMOTION_FIELD = "adu_av_emotion"
+EMOTION_CONFIDENCE_FIELD = "adu_av_emotionConfidence"
 
 # Field and group names are {category}_{name} words; the analyzer id becomes part of one.
 _ANALYZER_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,63}")
@@ -75,6 +78,8 @@ class ParsedSpan:
     value: str
     confidence: float | None
     box: ParsedBox | None
+    emotion: str | None = None
+    emotion_confidence: float | None = None
 
 
 def build_metadata_document(
@@ -83,6 +88,7 @@ def build_metadata_document(
     analyzer_id: str = "VidiplugFaceAnalyzer",
     timebase: TimeBase | None = None,
     min_confidence: float = 0.0,
+    emotion_mode: str = PER_FACE,
 ) -> etree._Element:
     """The MetadataDocument that records who appears when, as VidiNet's face ADU groups.
 
@@ -100,6 +106,13 @@ def build_metadata_document(
     subgroup with ``adu_av_x``, ``adu_av_y``, ``adu_av_width``, ``adu_av_height`` as
     fractions of the frame (4 decimals). The reference leaves the box subgroup's names
     unconfirmed; these are ours. The box is left out when the frame size is unknown.
+
+    Emotion (issue 15, vidiplug's own fields): when the appearance's face records carry
+    ``attributes["emotion"]``, the value group also gets ``adu_av_emotion`` (class name)
+    and ``adu_av_emotionConfidence`` (its score, 4 decimals), reduced over the span as
+    ``emotion_mode`` says (``per-face``: the most frequent dominant class; ``aggregate``: the
+    highest mean score; ``none``: never written; see render/emotion_fields.py). Without
+    emotion in the records both fields are left out.
 
     Still images have no timeline: all their faces go on the one span ``0``-``1`` sample
     of the time base (``0@1000``-``1@1000`` by default), not on ``-INF``-``+INF``, which
@@ -127,8 +140,24 @@ def build_metadata_document(
     for (start, end), members in sorted(spans.items()):
         span = etree.SubElement(root, f"{{{NS}}}timespan", start=f"{start}@{base_text}", end=f"{end}@{base_text}")
         for person, appearance in members:
-            _add_face_group(span, analyzer_id, created, person, appearance, result.media)
+            group = _add_face_group(span, analyzer_id, created, person, appearance, result.media)
+            emotion = span_emotion(_span_faces(result, person, appearance), emotion_mode)
+            if emotion is not None:
+                value = group.find(f"{{{NS}}}group")
+                assert value is not None
+                box = value.find(f"{{{NS}}}group")
+                _field(value, EMOTION_FIELD, emotion.value)
+                _field(value, EMOTION_CONFIDENCE_FIELD, _fraction_text(emotion.confidence))
+                if box is not None:  # keep the box subgroup after the fields
+                    value.remove(box)
+                    value.append(box)
     return root
+
+
+def _span_faces(result: AnalysisResult, person: PersonResult, appearance: Appearance) -> list[FaceRecord]:
+    """The face records of ``person`` inside ``appearance`` (a still's span holds all of them)."""
+    return [face for face in result.faces if face.fingerprint == person.fingerprint
+            and (result.media.is_image or appearance.start_s <= face.time_s < appearance.end_s)]
 
 
 def render_metadata_xml(
@@ -137,9 +166,11 @@ def render_metadata_xml(
     analyzer_id: str = "VidiplugFaceAnalyzer",
     timebase: TimeBase | None = None,
     min_confidence: float = 0.0,
+    emotion_mode: str = PER_FACE,
 ) -> bytes:
     """build_metadata_document serialised: UTF-8 bytes with an XML declaration, indented."""
-    root = build_metadata_document(result, analyzer_id=analyzer_id, timebase=timebase, min_confidence=min_confidence)
+    root = build_metadata_document(result, analyzer_id=analyzer_id, timebase=timebase, min_confidence=min_confidence,
+                                   emotion_mode=emotion_mode)
     data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return data
 
@@ -196,7 +227,7 @@ def _samples(appearance: Appearance, media: MediaInfo, base: TimeBase) -> tuple[
 
 def _add_face_group(
     span: etree._Element, analyzer_id: str, created: str, person: PersonResult, appearance: Appearance, media: MediaInfo
-) -> None:
+) -> etree._Element:
     group = _group(span, GROUP_PREFIX + analyzer_id)
     _field(group, "adu_analyzerId", analyzer_id)
     _field(group, "adu_analysisType", ANALYSIS_TYPE)
@@ -212,6 +243,7 @@ def _add_face_group(
         _field(bbox, "adu_av_y", _fraction_text(box.y1 / media.height))
         _field(bbox, "adu_av_width", _fraction_text(box.width / media.width))
         _field(bbox, "adu_av_height", _fraction_text(box.height / media.height))
+    return group
 
 
 def _group(parent: etree._Element, name: str) -> etree._Element:
@@ -270,6 +302,9 @@ def _parse_value(
         value=fields["adu_av_value"],
         confidence=_number(fields, "adu_av_confidence", group_name) if "adu_av_confidence" in fields else None,
         box=_parse_box(box_group, group_name) if box_group is not None else None,
+        emotion=fields.get(EMOTION_FIELD),
+        emotion_confidence=(_number(fields, EMOTION_CONFIDENCE_FIELD, group_name)
+                            if EMOTION_CONFIDENCE_FIELD in fields else None),
     )
 
 

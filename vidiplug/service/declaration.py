@@ -1,17 +1,25 @@
-"""The service configuration vidiplug declares: fields, groups, shape tag, job steps, collections.
+"""The service configuration vidiplug declares: fields, groups, shape tags, job steps, collections.
 
 Seed 002 / reference §3.4 and §11.2: applying a face service's configuration creates the
-``vcs_face_*`` fields, the ADU groups its results are written in, the shape tag of face
-crops, the merge and relabel job types and the training collection. Real VidiCore takes
-the declaration from VidiNet; mock_vidicore takes it in the body of
-``PUT resource/vidinet/{id}/configuration``. Pure data, no I/O.
+``vcs_face_*`` fields, the ADU groups its results are written in, the shape tags of face
+crops and of the face-tracking JSON (``vcs_face_tracks``, issue 15), the merge and relabel
+job types and the training collection. Real VidiCore takes the declaration from VidiNet;
+mock_vidicore takes it in the body of ``PUT resource/vidinet/{id}/configuration``. Pure
+data, no I/O.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from vidiplug.render.metadata_xml import BOX_GROUP, GROUP_PREFIX, VALUE_GROUP
+from vidiplug.render.azure_faces import TRACKS_SHAPE_TAG
+from vidiplug.render.metadata_xml import (
+    BOX_GROUP,
+    EMOTION_CONFIDENCE_FIELD,
+    EMOTION_FIELD,
+    GROUP_PREFIX,
+    VALUE_GROUP,
+)
 
 ANALYZER_ID = "VidiplugFaceAnalyzer"
 ANALYZER_GROUP = GROUP_PREFIX + ANALYZER_ID
@@ -30,11 +38,13 @@ BOOLEAN_FIELDS = ("vcs_face_isTrainingMaterial", "vcs_face_isTrainingCollection"
 STRING_FIELDS = (
     "vcs_face_value", "vcs_face_method", "vcs_face_status", "vcs_face_externalId", "adu_analyzerId",
     "adu_analysisType", "adu_creationDate", "adu_av_value", "adu_av_valueId", "adu_av_description",
-    "adu_av_thumbnailUrl", "adu_valueId", "adu_value",
+    "adu_av_thumbnailUrl", "adu_valueId", "adu_value", EMOTION_FIELD,
 )
 BOX_FIELDS = ("adu_av_x", "adu_av_y", "adu_av_width", "adu_av_height")
-FLOAT_FIELDS = ("adu_av_confidence", *BOX_FIELDS)
-VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_description", "adu_av_thumbnailUrl")
+FLOAT_FIELDS = ("adu_av_confidence", EMOTION_CONFIDENCE_FIELD, *BOX_FIELDS)
+# Emotion (issue 15): the span's emotion and its score, written when cognitive_service_Emotion asks.
+VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_description", "adu_av_thumbnailUrl",
+                EMOTION_FIELD, EMOTION_CONFIDENCE_FIELD)
 TOP_FIELDS = ("adu_analyzerId", "adu_analysisType", "adu_creationDate", "adu_valueId", "adu_value")
 
 
@@ -58,7 +68,7 @@ def service_declaration(training_collection: str, service_name: str = "vidiplug 
             *({"name": group, "field": [{"name": name} for name in TOP_FIELDS], "group": [{"name": VALUE_GROUP}]}
               for group in (DEEPVA_GROUP, ANALYZER_GROUP)),
         ],
-        "shapeTag": [{"name": THUMBNAIL_TAG}],
+        "shapeTag": [{"name": THUMBNAIL_TAG}, {"name": TRACKS_SHAPE_TAG}],
         "taskDefinition": [{"jobType": MERGE_JOB_TYPE}, {"jobType": RELABEL_JOB_TYPE}],
         "collection": [{"name": training_collection,
                         "field": [{"name": "vcs_face_isTrainingCollection", "value": "true"}]}],

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from vidiplug.errors import JobParameterError
 from vidiplug.pipeline.params import AnalyzeParams
+from vidiplug.render.emotion_fields import EMOTION_MODES, NONE, check_mode
 from vidiplug.settings import AnalysisDefaults
 
 PREFIX = "cognitive_service_"
@@ -37,11 +38,16 @@ class Quality(str, Enum):
 
 @dataclass(frozen=True)
 class AnalyzeJobParams:
-    """What an analyze job asks for: the analysis knobs plus where unknowns go."""
+    """What an analyze job asks for: the analysis knobs plus where unknowns go.
+
+    ``emotion``: ``none``, ``per-face`` or ``aggregate`` (cognitive_service_Emotion): whether
+    and how each face timespan gets an emotion value and its score.
+    """
 
     analysis: AnalyzeParams
     unknown_collection: str
     storage_id: str | None
+    emotion: str = NONE
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def _storage_id(name: str, text: str) -> str:
 
 ANALYZE_NAMES = (
     "ConfidenceThreshold", "MaxTimespanLength", "ImportUnknown", "UnknownCollectionName",
-    "StorageId", "DetectionThreshold", "KeyframeInterval",
+    "StorageId", "DetectionThreshold", "KeyframeInterval", "Emotion",
 )
 TRAIN_NAMES = ("QualitySetting",)
 T = TypeVar("T")
@@ -121,6 +127,13 @@ def _interval(name: str, text: str) -> float:
     return _number(name, text, 0.04, 3600.0)
 
 
+def _emotion(name: str, text: str) -> str:
+    try:
+        return check_mode(text.strip().lower())
+    except ValueError:
+        raise JobParameterError(name, text, f"must be one of {', '.join(EMOTION_MODES)}") from None
+
+
 def _quality(name: str, text: str) -> Quality:
     for quality in Quality:
         if quality.value.lower() == text.strip().lower():
@@ -133,9 +146,11 @@ def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, ba
 
     Names (all prefixed ``cognitive_service_``): ConfidenceThreshold (0-1), MaxTimespanLength
     (seconds, 0 = never split), ImportUnknown (true/false), UnknownCollectionName,
-    StorageId (VX-n), DetectionThreshold (0-1), KeyframeInterval (seconds). The first,
-    fourth and last are seed 002's; the others are vidiplug's names for the parameters
-    whose names the seed's table lost. Raises JobParameterError naming the parameter.
+    StorageId (VX-n), DetectionThreshold (0-1), KeyframeInterval (seconds), Emotion (none,
+    per-face or aggregate; issue 15). ConfidenceThreshold, UnknownCollectionName and
+    KeyframeInterval are seed 002's; the others are vidiplug's names (for the parameters
+    whose names the seed's table lost, and for emotion). Raises JobParameterError naming
+    the parameter.
     """
     given = _cognitive(data, ANALYZE_NAMES)
     analysis = replace(
@@ -147,10 +162,12 @@ def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, ba
         interval_s=_pick(given, "KeyframeInterval", _interval, defaults.keyframe_interval_s),
     )
     storage: str | None = _pick(given, "StorageId", _storage_id, defaults.storage_id)
+    emotion = _pick(given, "Emotion", _emotion, NONE)
     return AnalyzeJobParams(
         analysis=analysis,
         unknown_collection=_pick(given, "UnknownCollectionName", _collection_name, defaults.unknown_collection_name),
         storage_id=storage,
+        emotion=emotion,
     )
 
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
+from vidiplug.engine.emotion import EmotionClassifier
 from vidiplug.errors import ConfigError, Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
@@ -23,6 +24,7 @@ from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
+from vidiplug.render.emotion_fields import NONE as NO_EMOTION
 from vidiplug.service.declaration import (
     ANALYZE_JOB_TYPE,
     ANALYZER_ID,
@@ -204,13 +206,16 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
 
     report.progress(10, description="analysing")
     analysis_started = time.monotonic()
-    result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
+    # The expression model runs only when the job asks for emotion: one network run per embedded face.
+    emotion = EmotionClassifier() if params.emotion != NO_EMOTION else None
+    result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress,
+                           emotion=emotion)
     context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
     previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
-        storage_id=params.storage_id, pending_imports=pending,
+        storage_id=params.storage_id, pending_imports=pending, emotion_mode=params.emotion,
     )
     _hand_back(context, client, callbacks, job, files, report)
     log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
