@@ -91,6 +91,18 @@ class DemoError(VidiplugError):
     """A demo step did not produce what the workflow promises."""
 
 
+class ModelError(VidiplugError):
+    """A custom-insight model (an in-process or HTTP plugin) failed or answered outside the contract.
+
+    ``model`` is the model's name, ``field`` the answer's field at fault (``results[2].instances[0].start``,
+    ``answer`` for the answer as a whole, ``request`` for the call itself), ``reason`` one line.
+    """
+
+    def __init__(self, model: str, field: str, reason: str) -> None:
+        self.model, self.field, self.reason = model, field, reason
+        super().__init__(f"model {model}: {field}: {reason}")
+
+
 SHOWN_CHARS = 80
 """How much of an outside value (a job parameter's name or value) a message shows."""
 

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.media.probe import MediaInfo
+from vidiplug.pipeline.insights import CustomInsights, ModelFailure
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,8 @@ class AnalysisResult:
     wall time of the analysis and ``analyzed_at`` when it finished (UTC). ``tracks`` is the
     analysis record: every face track with its face records and the fingerprint it was
     reported as; ``people`` are consolidated from it (``pipeline/people.py``).
+    ``custom_insights`` are what the custom models run on it found (``pipeline/byom.py``),
+    ``model_failures`` the models that failed (the faces are kept all the same).
     """
 
     media: MediaInfo
@@ -126,6 +129,8 @@ class AnalysisResult:
     analyzed_at: datetime
     elapsed_s: float
     tracks: tuple[TrackRecord, ...] = ()
+    custom_insights: tuple[CustomInsights, ...] = ()
+    model_failures: tuple[ModelFailure, ...] = ()
 
     @property
     def faces(self) -> tuple[FaceRecord, ...]:
