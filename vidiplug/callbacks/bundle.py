@@ -20,10 +20,12 @@ from vidiplug.callbacks.scripts import ScriptName, load_script
 from vidiplug.errors import CallbackError
 from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.pipeline.results import AnalysisResult
+from vidiplug.render.insight_groups import insight_groups
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 
 ANALYZE_UNKNOWNS_FILE = "010-vidiplug-unknowns.xml"
 ANALYZE_METADATA_FILE = "020-vidiplug-metadata.xml"
+ANALYZE_INSIGHTS_FILE = "030-vidiplug-insights.xml"
 TRAIN_FILE = "010-vidiplug-train.xml"
 RELABEL_FILE = "010-vidiplug-relabel.xml"
 FACES_FOLDER = "faces/"
@@ -114,7 +116,9 @@ def build_analyze_bundle(
     ``010-vidiplug-unknowns.xml`` (imports the new unknowns into ``unknown_collection``,
     notices fingerprints of ``previously_imported`` whose item an operator deleted) and
     ``020-vidiplug-metadata.xml`` (replaces the item's ``adu_face_{analyzer_id}`` timespans,
-    leaving out deleted fingerprints). ``callback_base_uri`` is the callback location without
+    leaving out deleted fingerprints), then, when custom models found something,
+    ``030-vidiplug-insights.xml`` (replaces each of those models' ``vidiplug_insight_{model}``
+    groups, render/insight_groups.py). ``callback_base_uri`` is the callback location without
     credentials, ``s3://bucket/prefix/``; the scripts import crops from
     ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
     ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
@@ -157,11 +161,19 @@ def build_analyze_bundle(
         "previouslyImported": previous,
         "spans": face_spans(result, analyzer_id=analyzer_id),
     }
-    return [
+    files = [
         *crops,
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
     ]
+    if result.custom_insights:
+        models = insight_groups(result)
+        for model in models:
+            if not _FIELD_NAME.fullmatch(str(model["groupName"])):
+                raise CallbackError(f"model {model['name']!a}: not a usable metadata group name")
+        files.append(_script_file(ANALYZE_INSIGHTS_FILE, ScriptName.ANALYZE_INSIGHTS, job,
+                                  {**common, "models": models}))
+    return files
 
 
 def build_train_bundle(

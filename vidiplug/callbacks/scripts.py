@@ -27,6 +27,7 @@ class ScriptName(str, Enum):
 
     ANALYZE_UNKNOWNS = "analyze_unknowns"
     ANALYZE_METADATA = "analyze_metadata"
+    ANALYZE_INSIGHTS = "analyze_insights"
     TRAIN_RESULT = "train_result"
     RELABEL = "relabel"
 

@@ -83,7 +83,8 @@ def _load_in_process(name: str, value: str) -> Model:
         target: object = importlib.import_module(module_name)
         for part in attribute.split(".") if attribute else ():
             target = getattr(target, part)
-        model = target() if isinstance(target, type) or not hasattr(target, "analyze") else target
+        model = target() if callable(target) and (isinstance(target, type) or not hasattr(target, "analyze")) \
+            else target
     except Exception as exc:  # noqa: BLE001 - a broken plugin is reported by name, not as a crash
         raise ModelError(name, "entry point", f"{value} cannot be loaded: {type(exc).__name__}: {exc}") from exc
     if not isinstance(model, Model):

@@ -16,13 +16,15 @@ from types import MappingProxyType
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
-from vidiplug.errors import ConfigError, Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
+from vidiplug.errors import ConfigError, Conflict, JobParameterError, ModelError, VidiCoreUnavailable, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.byom import Model, run_models
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
+from vidiplug.plugins import load_models
 from vidiplug.service.declaration import (
     ANALYZE_JOB_TYPE,
     ANALYZER_ID,
@@ -33,7 +35,7 @@ from vidiplug.service.declaration import (
 from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import run_identity_job
 from vidiplug.service.metrics import ServiceMetrics
-from vidiplug.service.params import parse_analyze_params, parse_train_params
+from vidiplug.service.params import PREFIX, parse_analyze_params, parse_model_params, parse_train_params
 from vidiplug.service.reporting import JobReporter, Reporter
 from vidiplug.service.retries import RetryPolicy, with_retries
 from vidiplug.settings import Settings
@@ -186,6 +188,8 @@ def _data(job: Job, key: str) -> str:
 def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
+    model_params = parse_model_params(job.data, context.settings.models)
+    models = _models(context, model_params.names)
     callbacks, location = _callback_store(context, client, job, report)
     report.progress(5, description="fetching media")
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
@@ -206,6 +210,11 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     analysis_started = time.monotonic()
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress)
     context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
+    if models:
+        report.progress(90, description=f"running {len(models)} custom models")
+        result = run_models(media, result, models, model_params.selection)
+        for failure in result.model_failures:
+            log.warning("job %s: %s (the faces and the other models' insights are kept)", job.id, failure.message)
     previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
@@ -213,7 +222,18 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         storage_id=params.storage_id, pending_imports=pending,
     )
     _hand_back(context, client, callbacks, job, files, report)
-    log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
+    log.info("job %s: %d people, %d appearances, %d custom insight sets (%d models failed) handed back", job.id,
+             len(result.people), result.appearance_count, len(result.custom_insights), len(result.model_failures))
+
+
+def _models(context: JobContext, names: Sequence[str]) -> list[Model]:
+    """The models a job names, loaded; JobParameterError naming ``cognitive_service_Models`` for an unknown one."""
+    try:
+        return load_models(names, context.settings.models)
+    except ModelError as exc:
+        if exc.field == "name":
+            raise JobParameterError(PREFIX + "Models", ",".join(names), f"{exc.model} {exc.reason}") from None
+        raise
 
 
 def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: bool) -> tuple[list[str], list[str]]:
