@@ -261,7 +261,8 @@ class ModelSettings:
             self.frame_selection()
         except ValueError as exc:
             raise InvalidSetting("only", str(exc).partition(": ")[2] or str(exc)) from None
-        names = list(self.http_urls())
+        self.http_urls()
+        names = [entry.partition("=")[0].strip() for entry in self.http]
         _require(len(names) == len(set(names)), "http", "names a model twice")
         for name in self.run:
             _require(is_model_name(name), "run", f"{name!r}: a model name is {MODEL_NAME_RULE}")
