@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from byom_data import ANN, BOB, face, frames, result_with
 
+from byom_data import ANN, BOB, face, frames, result_with
 from vidiplug.media import probe_media
 from vidiplug.pipeline.byom import FrameSelection, pick_frames, select_model_frames
 

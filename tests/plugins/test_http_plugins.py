@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from byom_data import ANN, BOB, MEDIA, face, frames, result_with
 from PIL import Image
-from plugin_server import MARKUP, PluginServer, plugin_server
 
+from byom_data import ANN, BOB, MEDIA, face, frames, result_with
+from plugin_server import MARKUP, PluginServer, plugin_server
 from vidiplug.errors import ConfigError, ModelError
 from vidiplug.pipeline.byom import FrameSelection, ModelRequest, pick_frames, run_model, run_models
 from vidiplug.plugins import available_models, load_models
@@ -118,7 +118,7 @@ def test_http_models_come_from_configuration_only(server: PluginServer) -> None:
     with pytest.raises(ModelError, match="neither installed nor configured"):
         load_models(["http://127.0.0.1:1/x"], settings)
     for bad in ("logos", "Logos=http://x/", "logos=file:///etc/passwd", "a=http://h/,a=http://h/"):
-        with pytest.raises(ConfigError, match="models.http"):
+        with pytest.raises(ConfigError, match=r"models\.http"):
             load_settings(None, {"VIDIPLUG_MODELS__HTTP": bad})
     with pytest.raises(ConfigError, match="installed model"):
         available_models(ModelSettings(http=("shot-type=http://127.0.0.1:1/",)))

@@ -11,8 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from byom_data import ANN, MEDIA, face, frames, result_with
 
+from byom_data import ANN, MEDIA, face, frames, result_with
 from vidiplug.cli import main
 from vidiplug.errors import ModelError
 from vidiplug.examples.shot_type import ShotTypeModel, classify
