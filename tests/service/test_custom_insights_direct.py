@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from insight_reading import insight_groups
 from operator_api import Operator
 from plugin_server import MARKUP, plugin_server
