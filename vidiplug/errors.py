@@ -14,6 +14,8 @@
     ├── MetadataError             a MetadataDocument cannot be built or read (analyzer id, hostile XML)
     ├── CallbackError             a callback bundle cannot be built (missing script, unsafe input)
     ├── DemoError                 a demo step did not produce what the workflow promises
+    ├── ModelError                a custom-insight model failed: .model, .field at fault, .reason
+    │   └── ModelUnavailable      an HTTP model: no connection, timeout, 5xx: tried again with backoff
     ├── VidiCoreError             .method, .path (under /API), .status, short .body; never credentials
     │   ├── VidiCoreUnavailable   no connection, timeout, 502/503/504: safe to retry idempotent calls
     │   ├── NotFound              404: the path names what is missing
@@ -101,6 +103,10 @@ class ModelError(VidiplugError):
     def __init__(self, model: str, field: str, reason: str) -> None:
         self.model, self.field, self.reason = model, field, reason
         super().__init__(f"model {model}: {field}: {reason}")
+
+
+class ModelUnavailable(ModelError):
+    """An HTTP model could not be reached, did not answer in time or failed inside (5xx): a retry may succeed."""
 
 
 SHOWN_CHARS = 80

@@ -20,20 +20,12 @@ import requests
 from PIL import Image
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from vidiplug.errors import ModelError
+from vidiplug.errors import ModelError, ModelUnavailable
 from vidiplug.pipeline.byom import ModelFrame, ModelRequest
 from vidiplug.pipeline.insights import format_time
 
 JPEG_QUALITY = 85
 CHUNK_BYTES = 64 * 1024
-
-
-class _Transient(Exception):
-    """A failure another try may not have: no connection, a timeout, a 5xx answer."""
-
-    def __init__(self, error: ModelError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def request_json(request: ModelRequest) -> dict[str, Any]:
@@ -82,17 +74,17 @@ class HttpModel:
     def analyze(self, request: ModelRequest) -> object:
         body = json.dumps(request_json(request), separators=(",", ":")).encode("utf-8")
         retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
+            retry=retry_if_exception_type(ModelUnavailable),
             stop=stop_after_attempt(self.retries + 1),
             wait=wait_exponential(multiplier=self.backoff_s, max=max(self.backoff_s * 8, 0.0)),
             reraise=True,
         )
         try:
             return retrying(self._call, body)
-        except _Transient as exc:
+        except ModelUnavailable as exc:
             tries = self.retries + 1
-            raise ModelError(self.name, exc.error.field,
-                             f"{exc.error.reason} ({tries} {'try' if tries == 1 else 'tries'})") from None
+            raise ModelUnavailable(self.name, exc.field, f"{exc.reason} ({tries} {'try' if tries == 1 else 'tries'})"
+                                   ) from None
 
     def _call(self, body: bytes) -> object:
         deadline = time.monotonic() + self.timeout_s
@@ -102,7 +94,7 @@ class HttpModel:
                                timeout=(self.timeout_s, self.timeout_s), stream=True,
                                allow_redirects=False) as answer:
                 if answer.status_code >= 500:
-                    raise _Transient(ModelError(self.name, "answer", f"HTTP {answer.status_code}"))
+                    raise ModelUnavailable(self.name, "answer", f"HTTP {answer.status_code}")
                 if answer.status_code != 200:
                     raise ModelError(self.name, "answer", f"HTTP {answer.status_code} (expected 200)")
                 declared = answer.headers.get("Content-Length", "")
@@ -111,10 +103,10 @@ class HttpModel:
                                                           f"{self.max_answer_bytes} (models.max_answer_bytes)")
                 data = self._read(answer, deadline)
         except requests.Timeout:
-            raise _Transient(ModelError(self.name, "request", f"no answer within {self.timeout_s:g} s")) from None
+            raise ModelUnavailable(self.name, "request", f"no answer within {self.timeout_s:g} s") from None
         except requests.ConnectionError as exc:
             reason = "timed out" if "timed out" in str(exc).lower() else "could not connect"
-            raise _Transient(ModelError(self.name, "request", reason)) from None
+            raise ModelUnavailable(self.name, "request", reason) from None
         except requests.RequestException as exc:
             raise ModelError(self.name, "request", type(exc).__name__) from None
         try:
@@ -131,6 +123,6 @@ class HttpModel:
                 raise ModelError(self.name, "answer", f"over the limit of {self.max_answer_bytes} bytes "
                                                       "(models.max_answer_bytes)")
             if time.monotonic() > deadline:
-                raise _Transient(ModelError(self.name, "request", f"no whole answer within {self.timeout_s:g} s"))
+                raise ModelUnavailable(self.name, "request", f"no whole answer within {self.timeout_s:g} s")
             chunks.append(chunk)
         return b"".join(chunks)
