@@ -189,7 +189,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
     model_params = parse_model_params(job.data, context.settings.models)
-    models = _models(context, model_params.names)
+    models = _models(context, model_params.names, from_job=PREFIX + "Models" in job.data)
     callbacks, location = _callback_store(context, client, job, report)
     report.progress(5, description="fetching media")
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
@@ -226,13 +226,16 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
              len(result.people), result.appearance_count, len(result.custom_insights), len(result.model_failures))
 
 
-def _models(context: JobContext, names: Sequence[str]) -> list[Model]:
-    """The models a job names, loaded; JobParameterError naming ``cognitive_service_Models`` for an unknown one."""
+def _models(context: JobContext, names: Sequence[str], *, from_job: bool) -> list[Model]:
+    """The models to run, loaded. An unknown one: JobParameterError naming ``cognitive_service_Models`` when
+    the job named it, else ConfigError naming ``models.run``; a model that cannot be loaded: its ModelError."""
     try:
         return load_models(names, context.settings.models)
     except ModelError as exc:
-        if exc.field == "name":
+        if exc.field == "name" and from_job:
             raise JobParameterError(PREFIX + "Models", ",".join(names), f"{exc.model} {exc.reason}") from None
+        if exc.field == "name":
+            raise ConfigError(f"models.run: {exc.model} {exc.reason}") from None
         raise
 
 
