@@ -48,6 +48,7 @@ def test_custom_insights_are_written_replaced_and_kept_apart(start_service, oper
         status, message = analyse(operator, clip, "cognitive_service_Models=shot-type,down",
                                   "cognitive_service_ModelFramesWith=faces", "cognitive_service_ModelPageSize=2")
         assert status == "FINISHED", message
+        assert message.startswith("done; model down: answer: HTTP 500 (2 tries)")  # the operator sees why
         second = insight_groups(operator, clip)
         assert 1 <= len(second[SHOT]) <= 2  # replaced, not added to
         assert second[ECHO] == first[ECHO] and second[MARKED] == first[MARKED]  # other models untouched

@@ -143,21 +143,22 @@ def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
 
 
 def _hand_back(context: JobContext, client: VidiCoreClient, callbacks: CallbackStore, job: Job,
-               files: Sequence[CallbackFile], report: Reporter) -> None:
+               files: Sequence[CallbackFile], report: Reporter, note: str | None = None) -> None:
     """Upload the bundle (retried while S3 is unavailable), then have its scripts run.
 
     Bridge mode: set the job to VIDINET_JOB, and VidiCore's callback executor runs them;
     uploading the whole bundle again after a failed write is safe, as nothing runs before.
     The service's callback resource is named when the job itself names none. Direct mode:
     the service runs them itself (ScriptRunner, documented REST calls only), then reports
-    FINISHED; the uploaded bundle stays as the run's replayable record.
+    FINISHED (with ``note`` as its message, e.g. which custom models failed); the uploaded
+    bundle stays as the run's replayable record.
     """
     with_retries(report.policy, f"writing the callbacks of job {job.id}", lambda: callbacks.put_bundle(job.id, files))
     if context.settings.vidicore.mode == "direct":
         runner = ScriptRunner(client, secrets=[s for s in context.settings.secrets() if s])
         for outcome in runner.run_bundle(files, job.id):
             log.info("run %s: %s ran: %s", job.id, outcome.name, outcome.value[:300])
-        report.status("FINISHED")
+        report.status("FINISHED", reason=note)
         return
     report.status("VIDINET_JOB", callback_id=None if job.data.get("callbackId") else context.callback_id)
 
@@ -221,7 +222,8 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         unknown_collection=params.unknown_collection, previously_imported=previously,
         storage_id=params.storage_id, pending_imports=pending,
     )
-    _hand_back(context, client, callbacks, job, files, report)
+    note = "done; " + "; ".join(f.message for f in result.model_failures) if result.model_failures else None
+    _hand_back(context, client, callbacks, job, files, report, note=note)
     log.info("job %s: %d people, %d appearances, %d custom insight sets (%d models failed) handed back", job.id,
              len(result.people), result.appearance_count, len(result.custom_insights), len(result.model_failures))
 
