@@ -14,6 +14,8 @@
     ├── MetadataError             a MetadataDocument cannot be built or read (analyzer id, hostile XML)
     ├── CallbackError             a callback bundle cannot be built (missing script, unsafe input)
     ├── DemoError                 a demo step did not produce what the workflow promises
+    ├── ModelError                a custom-insight model failed: .model, .field at fault, .reason
+    │   └── ModelUnavailable      an HTTP model: no connection, timeout, 5xx: tried again with backoff
     ├── VidiCoreError             .method, .path (under /API), .status, short .body; never credentials
     │   ├── VidiCoreUnavailable   no connection, timeout, 502/503/504: safe to retry idempotent calls
     │   ├── NotFound              404: the path names what is missing
@@ -94,6 +96,22 @@ class ScriptFailed(CallbackError):
 
 class DemoError(VidiplugError):
     """A demo step did not produce what the workflow promises."""
+
+
+class ModelError(VidiplugError):
+    """A custom-insight model (an in-process or HTTP plugin) failed or answered outside the contract.
+
+    ``model`` is the model's name, ``field`` the answer's field at fault (``results[2].instances[0].start``,
+    ``answer`` for the answer as a whole, ``request`` for the call itself), ``reason`` one line.
+    """
+
+    def __init__(self, model: str, field: str, reason: str) -> None:
+        self.model, self.field, self.reason = model, field, reason
+        super().__init__(f"model {model}: {field}: {reason}")
+
+
+class ModelUnavailable(ModelError):
+    """An HTTP model could not be reached, did not answer in time or failed inside (5xx): a retry may succeed."""
 
 
 SHOWN_CHARS = 80

@@ -16,6 +16,8 @@ from platformdirs import user_data_dir
 
 from vidiplug.engine.config import EngineSettings
 from vidiplug.errors import ConfigError, InvalidSetting
+from vidiplug.pipeline.byom import FrameSelection
+from vidiplug.pipeline.insights import MODEL_NAME_RULE, is_model_name
 from vidiplug.pipeline.params import AnalyzeParams
 
 ENV_PREFIX = "VIDIPLUG_"
@@ -224,6 +226,68 @@ class AnalysisDefaults:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    """Custom-insight models ("bring your own model", README).
+
+    ``http``: models reached over HTTP, each ``"NAME=URL"`` (the only place a plugin URL
+    comes from: a job names models, never addresses). ``run``: the models every analysis
+    runs when the job (``cognitive_service_Models``) or the command (``--model``) names none.
+    ``timeout_s``: seconds one HTTP call may take; ``retries``: further tries after a
+    connection failure, timeout or 5xx, pausing ``retry_backoff_s`` doubled each time;
+    ``max_answer_bytes``: larger answers fail the model. Frame selection (seed 001):
+    ``every_s`` (none = the analysis interval), ``skip``, ``page_size`` (0 = all),
+    ``only`` ("", "faces" or "person:NAME") and ``max_frames`` per request.
+    """
+
+    http: tuple[str, ...] = ()
+    run: tuple[str, ...] = ()
+    timeout_s: float = 30.0
+    retries: int = 2
+    retry_backoff_s: float = 0.5
+    max_answer_bytes: int = 4 * 1024**2
+    every_s: float | None = None
+    skip: int = 0
+    page_size: int = 0
+    only: str = ""
+    max_frames: int = 200
+
+    def __post_init__(self) -> None:
+        for key in ("timeout_s", "max_answer_bytes", "max_frames"):
+            _require(getattr(self, key) > 0, key, "must be positive")
+        for key in ("retries", "skip", "page_size", "retry_backoff_s"):
+            _require(getattr(self, key) >= 0, key, "must not be negative")
+        _require(self.every_s is None or self.every_s > 0, "every_s", "must be positive")
+        try:
+            self.frame_selection()
+        except ValueError as exc:
+            raise InvalidSetting("only", str(exc).partition(": ")[2] or str(exc)) from None
+        self.http_urls()
+        names = [entry.partition("=")[0].strip() for entry in self.http]
+        _require(len(names) == len(set(names)), "http", "names a model twice")
+        for name in self.run:
+            _require(is_model_name(name), "run", f"{name!r}: a model name is {MODEL_NAME_RULE}")
+
+    def http_urls(self) -> dict[str, str]:
+        """The HTTP models: name -> URL (checked: a valid name, an http or https URL)."""
+        found: dict[str, str] = {}
+        for entry in self.http:
+            name, sep, url = entry.partition("=")
+            name, url = name.strip(), url.strip()
+            _require(bool(sep) and is_model_name(name), "http",
+                     f"entries are NAME=URL, NAME being {MODEL_NAME_RULE}")
+            parts = urlsplit(url)
+            _require(parts.scheme in ("http", "https") and bool(parts.hostname), "http",
+                     f"model {name}: the URL must be http:// or https:// with a host")
+            found[name] = url
+        return found
+
+    def frame_selection(self) -> FrameSelection:
+        """The configured frame selection."""
+        return FrameSelection(every_s=self.every_s, skip=self.skip, page_size=self.page_size, only=self.only,
+                              max_frames=self.max_frames)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is built from; one section per room it configures."""
 
@@ -233,18 +297,22 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     analysis: AnalysisDefaults = field(default_factory=AnalysisDefaults)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """The non-empty secret values, for the log filter's explicit list."""
         in_uri = unquote(urlsplit(self.callback.uri.reveal()).password or "")
         in_url = unquote(urlsplit(self.vidicore.url).password or "")
         in_store = unquote(urlsplit(self.store.url.reveal()).password or "") if self.store.is_postgres() else ""
-        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url, in_store)
+        in_models = tuple(unquote(urlsplit(url).password or "") for url in self.models.http_urls().values())
+        found = (self.vidicore.password.reveal(), self.callback.secret_access_key.reveal(), in_uri, in_url, in_store,
+                 *in_models)
         return tuple(s for s in found if s)
 
 
 SECTIONS: dict[str, type[Any]] = {"vidicore": VidiCoreSettings, "callback": CallbackSettings, "store": StoreSettings,
-                                  "service": ServiceSettings, "analysis": AnalysisDefaults, "engine": EngineSettings}
+                                  "service": ServiceSettings, "analysis": AnalysisDefaults, "engine": EngineSettings,
+                                  "models": ModelSettings}
 _BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _KINDS = {bool: "true or false", int: "an integer", float: "a number", Path: "a path"}
 

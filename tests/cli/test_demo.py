@@ -47,4 +47,6 @@ def test_demo_names_deletes_trains_and_reanalyses_on_the_bundled_sample(tmp_path
     final = out.split("\n5. ")[1]
     assert re.search(r"2\.00-\s+6\.00 s\s+Eileen Collins\s", final)
     assert not re.search(r"7\.00-\s+11\.00 s", final)
+    # The shipped example model (shot-type) ran too: its insights are on the item's timeline.
+    assert re.search(r"shot-type: (Close-up|Medium shot|Wide shot) +0:00:0\d\.\d\d to ", final)
     assert "Traceback" not in result.stderr and "WARNING" not in result.stderr

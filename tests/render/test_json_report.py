@@ -26,8 +26,9 @@ def test_top_level_keys_and_types_are_exact(make_person: MakePerson, make_result
 
     assert types_of(report) == {
         "media": dict, "engine": dict, "frames_analyzed": int, "faces_embedded": int, "interval": float,
-        "analyzed_at": str, "elapsed": float, "people": list,
+        "analyzed_at": str, "elapsed": float, "people": list, "customInsights": list, "modelErrors": list,
     }
+    assert report["customInsights"] == [] and report["modelErrors"] == []
     assert types_of(report["media"]) == {"path": str, "duration": float, "fps": float, "width": int, "height": int}
     assert types_of(report["engine"]) == {"name": str, "model": str, "version": str, "dim": int, "providers": list}
 

@@ -41,10 +41,11 @@ def test_check_passes_against_a_reachable_vidicore_and_bucket(tmp_path: Path, mo
 
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ok", "mode"] + ["ok"] * 6
+    assert [line.split()[0] for line in lines] == ["ok", "mode"] + ["ok"] * 7
     assert lines[1].startswith("mode  direct") and "analysis queue 'FaceAnalysisQueue'" in lines[2]
     assert any("callback location" in line and "writable" in line for line in lines)
     assert any("face engine dlib" in line for line in lines)
+    assert lines[-1].startswith("ok    custom models: shot-type (in-process)")
     assert SECRET not in done.stdout + done.stderr
 
 

@@ -22,12 +22,14 @@ from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.render.azure_faces import TRACKS_SHAPE_TAG, build_azure_faces
 from vidiplug.render.emotion_fields import PER_FACE
+from vidiplug.render.insight_groups import insight_groups
 from vidiplug.render.metadata_xml import GROUP_PREFIX, NS, to_xml_text
 
 ANALYZE_UNKNOWNS_FILE = "010-vidiplug-unknowns.xml"
 ANALYZE_METADATA_FILE = "020-vidiplug-metadata.xml"
 ANALYZE_TRACKS_FILE = "030-vidiplug-tracks.xml"
 TRACKS_DATA_FILE = "tracks/face-tracks.json"
+ANALYZE_INSIGHTS_FILE = "040-vidiplug-insights.xml"
 TRAIN_FILE = "010-vidiplug-train.xml"
 RELABEL_FILE = "010-vidiplug-relabel.xml"
 FACES_FOLDER = "faces/"
@@ -123,10 +125,11 @@ def build_analyze_bundle(
     leaving out deleted fingerprints; each face group with its emotion as ``emotion_mode``
     says, see render/metadata_xml.py), then ``tracks/face-tracks.json`` (seed 003's
     face-detection document, render/azure_faces.py) and ``030-vidiplug-tracks.xml`` (attaches
-    it to the item as a ``vcs_face_tracks`` shape by shape import, replacing earlier ones).
-    ``callback_base_uri`` is the callback location without
-    credentials, ``s3://bucket/prefix/``; the scripts import crops from
-    ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
+    it to the item as a ``vcs_face_tracks`` shape by shape import, replacing earlier ones),
+    then, when custom models found something, ``040-vidiplug-insights.xml`` (replaces each
+    of those models' ``vidiplug_insight_{model}`` groups, render/insight_groups.py).
+    ``callback_base_uri`` is the callback location without credentials,
+    ``s3://bucket/prefix/``; the scripts import crops from ``{callback_base_uri}{job_id}/faces/...``, so the bundle must be uploaded under
     ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
     whose items VidiCore confirmed once, so a missing one was deleted by an operator.
     ``pending_imports``: fingerprints of unknowns found again whose item was never
@@ -171,13 +174,21 @@ def build_analyze_bundle(
     tracks_file = CallbackFile(TRACKS_DATA_FILE, (json.dumps(tracks.document) + "\n").encode("utf-8"), JSON_TYPE)
     tracks_data = {**common, "tag": TRACKS_SHAPE_TAG, "uri": folder_uri + TRACKS_DATA_FILE,
                    "dropped": {"tooSmall": tracks.dropped.too_small, "overLimit": tracks.dropped.over_limit}}
-    return [
+    files = [
         *crops,
         tracks_file,
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
         _script_file(ANALYZE_TRACKS_FILE, ScriptName.ANALYZE_TRACKS, job, tracks_data),
     ]
+    if result.custom_insights:
+        models = insight_groups(result)
+        for model in models:
+            if not _FIELD_NAME.fullmatch(str(model["groupName"])):
+                raise CallbackError(f"model {model['name']!a}: not a usable metadata group name")
+        files.append(_script_file(ANALYZE_INSIGHTS_FILE, ScriptName.ANALYZE_INSIGHTS, job,
+                                  {**common, "models": models}))
+    return files
 
 
 def build_train_bundle(

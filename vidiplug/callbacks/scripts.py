@@ -28,6 +28,7 @@ class ScriptName(str, Enum):
     ANALYZE_UNKNOWNS = "analyze_unknowns"
     ANALYZE_METADATA = "analyze_metadata"
     ANALYZE_TRACKS = "analyze_tracks"
+    ANALYZE_INSIGHTS = "analyze_insights"
     TRAIN_RESULT = "train_result"
     RELABEL = "relabel"
 

@@ -133,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--aggregate-emotion-interval-ms", type=float, default=500.0, metavar="MS",
                          help="AggregateEmotionIntervalMs: how often an aggregate result is given, 250-1000 "
                               "(default: 500)")
+    analyze.add_argument("--model", action="append", metavar="NAME", dest="models",
+                         help="also run this custom-insight model (installed or configured; see `vidiplug models`); "
+                              "repeatable " + DEFAULTS_NOTE.format(key="models.run"))
+    analyze.add_argument("--model-every", type=_positive_float, metavar="S",
+                         help="models get one frame every S seconds " + DEFAULTS_NOTE.format(key="models.every_s"))
+    analyze.add_argument("--model-skip", type=int, metavar="N",
+                         help="skip the first N selected frames " + DEFAULTS_NOTE.format(key="models.skip"))
+    analyze.add_argument("--model-page-size", type=int, metavar="N",
+                         help="then send at most N frames, 0 = all " + DEFAULTS_NOTE.format(key="models.page_size"))
+    analyze.add_argument("--model-frames-with", metavar="WHAT",
+                         help="only frames with a prior insight: faces, or person:NAME "
+                              + DEFAULTS_NOTE.format(key="models.only"))
 
     enroll = commands.add_parser("enroll", help="add photos of a named person to the identity store",
                                  description="Add photos of a named person to the identity store.")
@@ -157,9 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--unsuppress", metavar="ID", help="report a suppressed fingerprint again")
     action.add_argument("--remove", metavar="ID", help="delete an identity and its vectors")
 
-    models = commands.add_parser("models", help="list installed face models and how to install more",
-                                 description="List installed face models and explain how to install an "
-                                             "insightface pack.")
+    models = commands.add_parser("models", help="list the face engines and custom-insight models",
+                                 description="List the face engines and installed face models (and how to install "
+                                             "an insightface pack), then the custom-insight models: in-process ones "
+                                             "(entry points in the group vidiplug.models) and HTTP ones "
+                                             "(the setting models.http).")
     _add_config(models)
     models.add_argument("--models-root", type=Path,
                         help="folder holding insightface packs " + DEFAULTS_NOTE.format(key="engine.models_root"))

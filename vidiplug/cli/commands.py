@@ -48,6 +48,10 @@ FLAG_SETTINGS = {
     "interval": "analysis.keyframe_interval_s",
     "threshold": "analysis.confidence_threshold",
     "max_span": "analysis.max_timespan_s",
+    "model_every": "models.every_s",
+    "model_skip": "models.skip",
+    "model_page_size": "models.page_size",
+    "model_frames_with": "models.only",
 }
 
 
@@ -91,6 +95,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     params = analyze_params(args, settings)  # a ParameterError names the parameter; main() reports it
     emotion_options = emotion_options_from(args)
+    from vidiplug.plugins import load_models
+
+    models = load_models(args.models if args.models else settings.models.run, settings.models)
     engine = _engine(settings)
     emotion = EmotionClassifier(settings.engine.providers or None) if emotion_options.enabled else None
     store = open_store(settings.store.resolved_url()) if args.store is not None else None
@@ -102,6 +109,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+    if models:
+        from vidiplug.pipeline.byom import run_models
+
+        result = run_models(media, result, models, settings.models.frame_selection())
     thumbnails = _write_thumbnails(result, args.thumbnails) if args.thumbnails else {}
     if args.format == "xml":
         document = render_metadata_xml(result)
@@ -117,7 +128,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     if emotion_options.enabled:
         _write_emotion_document(result, emotion_options, emotion_path(args, media))
     _print_summary(result)
-    return 0
+    for failure in result.model_failures:
+        print(f"vidiplug: error: {failure.message} (the faces are reported all the same)", file=sys.stderr)
+    return 2 if result.model_failures else 0
 
 
 def emotion_options_from(args: argparse.Namespace) -> EmotionOptions:
@@ -260,8 +273,12 @@ def run_models(args: argparse.Namespace) -> int:
         install_instructions,
         list_installed_packs,
     )
+    from vidiplug.engine.registry import engine_names
+    from vidiplug.plugins import available_models
 
-    root = default_models_root(settings_from(args).engine.models_root)
+    settings = settings_from(args)
+    root = default_models_root(settings.engine.models_root)
+    print(f"face engines: {', '.join(engine_names())}")
     print(f"dlib engine: {'installed (face_recognition_models)' if dlib_models_available() else 'NOT installed'}")
     packs = list_installed_packs(root)
     if packs:
@@ -269,6 +286,11 @@ def run_models(args: argparse.Namespace) -> int:
             print(f"insightface pack: {pack}")
     else:
         print(f"insightface packs: none under {root}")
+    custom = available_models(settings.models)
+    for entry in custom:
+        print(f"custom model: {entry.name}  ({entry.kind}, {entry.source})")
+    if not custom:
+        print("custom models: none")
     print()
     print(install_instructions(root))
     return 0

@@ -23,6 +23,8 @@ from mock_vidicore.moto_s3 import local_s3
 from vidiplug.cli.commands import resolve_media, settings_from
 from vidiplug.errors import DemoError
 from vidiplug.media.probe import IMAGE_SUFFIXES
+from vidiplug.pipeline.insights import format_time
+from vidiplug.render.insight_groups import insight_group_name
 from vidiplug.render.timecode import parse_timecode
 from vidiplug.service.declaration import (
     MESSAGE_FIELD,
@@ -38,6 +40,7 @@ from vidiplug.vidicore.documents import Job, MetadataTimespans, as_list, generic
 JOB_TIMEOUT_S = 600.0
 RENAME_TIMEOUT_S = 60.0
 DEMO_USER = ("admin", "admin")
+DEMO_MODEL = "shot-type"  # the example custom-insight model shipped with vidiplug (README "Bring your own model")
 SAMPLE_PERSON = "Eileen Collins"  # the astronaut in scikit-image's public-domain NASA portrait
 T = TypeVar("T")
 
@@ -127,6 +130,7 @@ def demo_settings(args: argparse.Namespace, vidicore_url: str, s3_endpoint: str,
         "service.unknowns_watch_interval_s": 0.3,
         "service.autotrain": False, "service.work_dir": str(work / "jobs"),
         "service.status_port": 0,  # any free port: a demo never collides with a service on this host
+        "models.run": (DEMO_MODEL,),  # the shipped example model runs on every analysis
     }
     (work / "jobs").mkdir(parents=True, exist_ok=True)
     # The engine and analysis settings follow --config, the environment and the flags, as for
@@ -198,6 +202,25 @@ class Operator:
             confidence = f"  confidence {span.confidence:.2f}" if span.confidence is not None else ""
             say(f"  {span.start_s:7.2f}-{span.end_s:7.2f} s  {span.name:<24} {span.fingerprint}{confidence}")
         return spans
+
+    def insights(self, item_id: str, model: str) -> list[tuple[str, str, str]]:
+        """``model``'s custom insights on the item's timeline: (start, end as h:mm:ss.ff, type), printed."""
+        group = insight_group_name(model)
+        found: list[tuple[float, str, str, str]] = []
+        for span in self.client.get_item_metadata(item_id):
+            start, end = span.get("start"), span.get("end")
+            if not isinstance(start, str) or not isinstance(end, str) or start == "-INF":
+                continue
+            for entry in as_list(span.get("group")):
+                if isinstance(entry, dict) and text_of(entry.get("name")) == group:
+                    start_s, end_s = float(parse_timecode(start)), float(parse_timecode(end))
+                    found.append((start_s, format_time(start_s), format_time(end_s),
+                                  _fields(entry).get("vidiplug_insightType", "")))
+        found.sort()
+        say(f"$ GET /API/item/{item_id}?content=metadata   ({len(found)} {group} timespans)")
+        for _, start_text, end_text, kind in found:
+            say(f"  {model}: {kind:<12} {start_text} to {end_text}")
+        return [(a, b, c) for _, a, b, c in found]
 
     def unknown_items(self, collection: str) -> dict[str, str]:
         """fingerprint -> item id of the items in the unknown collection."""
@@ -386,6 +409,9 @@ def walk_through(op: Operator, settings: Settings, training_id: str, media: Path
     say(f"\n5. Analyse {media.name} again: trained people are named on the timeline")
     op.analyse(item_id)
     spans = op.timeline(item_id)
+    shots = op.insights(item_id, DEMO_MODEL)
+    if not shots:
+        raise DemoError(f"the {DEMO_MODEL} model wrote no insights on item {item_id}")
     named = sorted({s.name for s in spans if s.name != "Unknown"})
     say(f"\nDone: {len(spans)} face timespans on item {item_id}; named: {', '.join(named) or 'nobody'}.")
     if work.exists():

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from vidiplug.errors import VidiplugError
+from vidiplug.errors import ConfigError, VidiplugError
 from vidiplug.logs import redact, setup_logging
 from vidiplug.service.folders import check_folder
 from vidiplug.settings import Settings, load_settings
@@ -146,9 +146,23 @@ def _check_cache(settings: Settings) -> str:
     return check_folder(default_cache_dir(), "engine cache", settings.service.min_free_bytes, may_be_created=True)
 
 
+def _check_models(settings: Settings) -> str:
+    """The custom-insight models: every installed and configured one is listed, those of models.run load."""
+    from vidiplug.plugins import available_models, load_models
+
+    entries = available_models(settings.models)
+    try:
+        load_models(settings.models.run, settings.models)
+    except VidiplugError as exc:
+        raise ConfigError(f"models.run: {exc}") from None
+    shown = ", ".join(f"{e.name} ({e.kind})" for e in entries) or "none"
+    runs = ", ".join(settings.models.run) or "none unless a job names them"
+    return f"custom models: {shown}; every analysis runs: {runs}"
+
+
 CHECKS: tuple[Check, ...] = (
     ("vidicore", _check_vidicore), ("callback", _check_callback), ("work_dir", _check_work_dir),
-    ("store", _check_store), ("cache", _check_cache), ("engine", _check_engine),
+    ("store", _check_store), ("cache", _check_cache), ("engine", _check_engine), ("models", _check_models),
 )
 
 

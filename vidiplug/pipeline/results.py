@@ -13,6 +13,7 @@ from types import MappingProxyType
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.engine.emotion import EmotionModelInfo
 from vidiplug.media.probe import MediaInfo
+from vidiplug.pipeline.insights import CustomInsights, ModelFailure
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class AnalysisResult:
     reported as; ``people`` are consolidated from it (``pipeline/people.py``). ``emotion`` is
     the expression model that scored every face (each face record's ``attributes["emotion"]``),
     None when emotion was not asked for; ``faces_emotion_scored`` counts its network runs.
+    ``custom_insights`` are what the custom models run on it found (``pipeline/byom.py``),
+    ``model_failures`` the models that failed (the faces are kept all the same).
     """
 
     media: MediaInfo
@@ -131,6 +134,8 @@ class AnalysisResult:
     tracks: tuple[TrackRecord, ...] = ()
     emotion: EmotionModelInfo | None = None
     faces_emotion_scored: int = 0
+    custom_insights: tuple[CustomInsights, ...] = ()
+    model_failures: tuple[ModelFailure, ...] = ()
 
     @property
     def faces(self) -> tuple[FaceRecord, ...]:

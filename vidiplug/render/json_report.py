@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from vidiplug.pipeline.insights import insights_json
 from vidiplug.pipeline.results import AnalysisResult, Appearance, FaceRecord, PersonResult, TrackRecord
 from vidiplug.render.timecode import to_iso_utc
 
@@ -38,6 +39,12 @@ def build_json_report(
     "fingerprint", "score", "attributes"}]}`` (``fingerprint`` null where the track was not
     reported; ``score`` the confidence of the decision that named it; ``attributes`` the
     face's open attribute mapping, e.g. emotion).
+
+    ``customInsights`` holds what custom models found, one entry per model in seed 001's
+    schema (``{"name", "displayName", "displayType", "results": [{"id", "type", "subType",
+    "metaData", "instances": [{"confidence", "start", "end", "adjustedStart", "adjustedEnd"}]}]}``,
+    times ``h:mm:ss.ff``); ``modelErrors`` the models that failed, ``{"name", "field", "error"}``.
+    Both are empty lists when no model ran.
     """
     media = result.media
     engine = result.engine
@@ -63,6 +70,8 @@ def build_json_report(
         "analyzed_at": to_iso_utc(result.analyzed_at),
         "elapsed": _seconds(result.elapsed_s),
         "people": [_person(person, shown.get(person.fingerprint)) for person in ordered_people(result.people)],
+        "customInsights": [insights_json(insights) for insights in result.custom_insights],
+        "modelErrors": [{"name": f.name, "field": f.field, "error": f.message} for f in result.model_failures],
     }
     if result.emotion is not None:
         # The expression model behind every face's attributes["emotion"] (model, licence, version, classes).

@@ -10,9 +10,16 @@ data, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from vidiplug.render.azure_faces import TRACKS_SHAPE_TAG
+from vidiplug.render.insight_groups import (
+    INSIGHT_FIELDS,
+    INSIGHT_FLOAT_FIELDS,
+    INSIGHT_STRING_FIELDS,
+    insight_group_name,
+)
 from vidiplug.render.metadata_xml import (
     BOX_GROUP,
     EMOTION_CONFIDENCE_FIELD,
@@ -48,8 +55,13 @@ VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_d
 TOP_FIELDS = ("adu_analyzerId", "adu_analysisType", "adu_creationDate", "adu_valueId", "adu_value")
 
 
-def service_declaration(training_collection: str, service_name: str = "vidiplug face analysis") -> dict[str, Any]:
+def service_declaration(training_collection: str, service_name: str = "vidiplug face analysis",
+                        models: Sequence[str] = ()) -> dict[str, Any]:
     """The ServiceConfiguration declaration (JSON form) of the face service.
+
+    ``models``: the custom-insight models that can run (installed and configured); each gets
+    its own field group ``vidiplug_insight_{model}`` of the ``vidiplug_insight*`` fields
+    (render/insight_groups.py), so its insights are replaced without touching anything else.
 
     ``training_collection`` is created with ``vcs_face_isTrainingCollection=true`` (seed
     002 calls it FaceTrainingDataset). The unknown-face collection is not declared: the
@@ -61,12 +73,16 @@ def service_declaration(training_collection: str, service_name: str = "vidiplug 
             *({"name": name, "type": "boolean"} for name in BOOLEAN_FIELDS),
             *({"name": name, "type": "string"} for name in STRING_FIELDS),
             *({"name": name, "type": "float"} for name in FLOAT_FIELDS),
+            *({"name": name, "type": "string"} for name in INSIGHT_STRING_FIELDS),
+            *({"name": name, "type": "float"} for name in INSIGHT_FLOAT_FIELDS),
         ],
         "fieldGroup": [
             {"name": BOX_GROUP, "field": [{"name": name} for name in BOX_FIELDS]},
             {"name": VALUE_GROUP, "field": [{"name": name} for name in VALUE_FIELDS], "group": [{"name": BOX_GROUP}]},
             *({"name": group, "field": [{"name": name} for name in TOP_FIELDS], "group": [{"name": VALUE_GROUP}]}
               for group in (DEEPVA_GROUP, ANALYZER_GROUP)),
+            *({"name": insight_group_name(model), "field": [{"name": name} for name in INSIGHT_FIELDS]}
+              for model in models),
         ],
         "shapeTag": [{"name": THUMBNAIL_TAG}, {"name": TRACKS_SHAPE_TAG}],
         "taskDefinition": [{"jobType": MERGE_JOB_TYPE}, {"jobType": RELABEL_JOB_TYPE}],
@@ -94,13 +110,13 @@ MERGE_FIELD = "vidiplug_mergeInto"
 DIRECT_STRING_FIELDS = (STATUS_FIELD, MESSAGE_FIELD, RUN_FIELD, PARAMETER_FIELD, MERGE_FIELD)
 
 
-def direct_declaration(training_collection: str) -> dict[str, Any]:
+def direct_declaration(training_collection: str, models: Sequence[str] = ()) -> dict[str, Any]:
     """The declaration direct mode creates through VidiCore's documented definition endpoints.
 
     The face service's (``service_declaration``) without the job types (direct mode runs
     merge and relabel itself), plus the request and status fields.
     """
-    declaration = service_declaration(training_collection)
+    declaration = service_declaration(training_collection, models=models)
     del declaration["taskDefinition"]
     declaration["metadataField"] = [
         *declaration["metadataField"],

@@ -14,9 +14,11 @@ from enum import Enum
 from typing import TypeVar
 
 from vidiplug.errors import JobParameterError
+from vidiplug.pipeline.byom import FrameSelection
+from vidiplug.pipeline.insights import MODEL_NAME_RULE, is_model_name
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.render.emotion_fields import EMOTION_MODES, NONE, check_mode
-from vidiplug.settings import AnalysisDefaults
+from vidiplug.settings import AnalysisDefaults, ModelSettings
 
 PREFIX = "cognitive_service_"
 COLLECTION_NAME_MAX = 256
@@ -89,9 +91,11 @@ def _storage_id(name: str, text: str) -> str:
     return text.strip()
 
 
+MODEL_NAMES = ("Models", "ModelFrameInterval", "ModelSkipFrames", "ModelPageSize", "ModelFramesWith")
 ANALYZE_NAMES = (
     "ConfidenceThreshold", "MaxTimespanLength", "ImportUnknown", "UnknownCollectionName",
     "StorageId", "DetectionThreshold", "KeyframeInterval", "Emotion",
+    *MODEL_NAMES,
 )
 TRAIN_NAMES = ("QualitySetting",)
 T = TypeVar("T")
@@ -169,6 +173,57 @@ def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, ba
         storage_id=storage,
         emotion=emotion,
     )
+
+
+@dataclass(frozen=True)
+class ModelJobParams:
+    """Which custom-insight models an analyze job runs, and on which frames."""
+
+    names: tuple[str, ...]
+    selection: FrameSelection
+
+
+def _model_names(name: str, text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    for model in names:
+        if not is_model_name(model):
+            raise JobParameterError(name, text, f"model names are {MODEL_NAME_RULE}, comma-separated")
+    return names
+
+
+def _whole(name: str, text: str) -> int:
+    return int(_number(name, text, 0, 1_000_000))
+
+
+def _frames_with(name: str, text: str) -> str:
+    value = text.strip()
+    if value.lower() in ("", "all"):
+        return ""
+    if value.lower() == "faces" or (value.startswith("person:") and value[7:].strip() and len(value) <= 300):
+        return "faces" if value.lower() == "faces" else value
+    raise JobParameterError(name, text, "must be all, faces or person:NAME")
+
+
+def parse_model_params(data: Mapping[str, str], defaults: ModelSettings) -> ModelJobParams:
+    """ModelJobParams from an analyze job's data, ``models`` settings filling the rest.
+
+    ``cognitive_service_Models`` names the models to run, comma-separated (names of installed
+    or configured models only: a job never gives an address; empty = none); without it, the
+    setting ``models.run``. ``ModelFrameInterval`` (seconds), ``ModelSkipFrames``,
+    ``ModelPageSize`` (0 = all) and ``ModelFramesWith`` (all, faces or person:NAME) choose the
+    frames. Raises JobParameterError naming the parameter.
+    """
+    given = _cognitive(data, ANALYZE_NAMES)
+    base = defaults.frame_selection()
+    every: float | None = _pick(given, "ModelFrameInterval", _interval, base.every_s)
+    selection = replace(
+        base,
+        every_s=every,
+        skip=_pick(given, "ModelSkipFrames", _whole, base.skip),
+        page_size=_pick(given, "ModelPageSize", _whole, base.page_size),
+        only=_pick(given, "ModelFramesWith", _frames_with, base.only),
+    )
+    return ModelJobParams(names=_pick(given, "Models", _model_names, tuple(defaults.run)), selection=selection)
 
 
 def parse_train_params(data: Mapping[str, str], defaults: AnalysisDefaults) -> TrainJobParams:

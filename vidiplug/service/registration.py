@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from vidiplug.plugins import available_models
 from vidiplug.service.declaration import direct_declaration, service_declaration
 from vidiplug.settings import Settings
 from vidiplug.storage.location import S3Location
@@ -59,7 +60,7 @@ def register_direct(client: VidiCoreClient, settings: Settings) -> Registration:
     service finds work in the analysis queue and in request fields, and applies results
     itself (ScriptRunner), so VidiCore needs no callback resource.
     """
-    declaration = direct_declaration(settings.service.training_collection)
+    declaration = direct_declaration(settings.service.training_collection, models=_model_names(settings))
     define_declaration(client, declaration)
     training_id = client.ensure_collection(settings.service.training_collection)
     client.put_collection_metadata(training_id, _generic([("vcs_face_isTrainingCollection", "true")]))
@@ -79,6 +80,11 @@ def define_declaration(client: VidiCoreClient, declaration: dict[str, Any]) -> N
                                   [g["name"] for g in group.get("group", [])])
     for tag in declaration["shapeTag"]:
         client.define_shape_tag(tag["name"])
+
+
+def _model_names(settings: Settings) -> list[str]:
+    """The custom-insight models whose field groups the declaration holds: every installed and configured one."""
+    return [entry.name for entry in available_models(settings.models)]
 
 
 def _generic(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -103,7 +109,8 @@ def register_bridge(client: VidiCoreClient, settings: Settings) -> Registration:
                     ", ".join(ignored), url, resource.id)
     location = S3Location.from_settings(settings.callback)
     callback = client.register_callback(location.uri_with_credentials())
-    client.apply_configuration(resource.id, service_declaration(settings.service.training_collection))
+    client.apply_configuration(resource.id, service_declaration(settings.service.training_collection,
+                                                                models=_model_names(settings)))
     training_id = client.ensure_collection(settings.service.training_collection)
     # Seed 002's FoundByFaceAnalysis exists from the start, so operators can open it (and
     # give it rights) before the first unknown face arrives; a job naming another

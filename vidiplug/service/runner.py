@@ -17,13 +17,15 @@ from types import MappingProxyType
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
 from vidiplug.engine.emotion import EmotionClassifier
-from vidiplug.errors import ConfigError, Conflict, JobParameterError, VidiCoreUnavailable, VidiplugError
+from vidiplug.errors import ConfigError, Conflict, JobParameterError, ModelError, VidiCoreUnavailable, VidiplugError
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.byom import Model, run_models
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
+from vidiplug.plugins import load_models
 from vidiplug.render.emotion_fields import NONE as NO_EMOTION
 from vidiplug.service.declaration import (
     ANALYZE_JOB_TYPE,
@@ -35,7 +37,7 @@ from vidiplug.service.declaration import (
 from vidiplug.service.folders import make_job_folder
 from vidiplug.service.identity_jobs import run_identity_job
 from vidiplug.service.metrics import ServiceMetrics
-from vidiplug.service.params import parse_analyze_params, parse_train_params
+from vidiplug.service.params import PREFIX, parse_analyze_params, parse_model_params, parse_train_params
 from vidiplug.service.reporting import JobReporter, Reporter
 from vidiplug.service.retries import RetryPolicy, with_retries
 from vidiplug.settings import Settings
@@ -143,21 +145,22 @@ def _callback_store(context: JobContext, client: VidiCoreClient, job: Job,
 
 
 def _hand_back(context: JobContext, client: VidiCoreClient, callbacks: CallbackStore, job: Job,
-               files: Sequence[CallbackFile], report: Reporter) -> None:
+               files: Sequence[CallbackFile], report: Reporter, note: str | None = None) -> None:
     """Upload the bundle (retried while S3 is unavailable), then have its scripts run.
 
     Bridge mode: set the job to VIDINET_JOB, and VidiCore's callback executor runs them;
     uploading the whole bundle again after a failed write is safe, as nothing runs before.
     The service's callback resource is named when the job itself names none. Direct mode:
     the service runs them itself (ScriptRunner, documented REST calls only), then reports
-    FINISHED; the uploaded bundle stays as the run's replayable record.
+    FINISHED (with ``note`` as its message, e.g. which custom models failed); the uploaded
+    bundle stays as the run's replayable record.
     """
     with_retries(report.policy, f"writing the callbacks of job {job.id}", lambda: callbacks.put_bundle(job.id, files))
     if context.settings.vidicore.mode == "direct":
         runner = ScriptRunner(client, secrets=[s for s in context.settings.secrets() if s])
         for outcome in runner.run_bundle(files, job.id):
             log.info("run %s: %s ran: %s", job.id, outcome.name, outcome.value[:300])
-        report.status("FINISHED")
+        report.status("FINISHED", reason=note)
         return
     report.status("VIDINET_JOB", callback_id=None if job.data.get("callbackId") else context.callback_id)
 
@@ -188,6 +191,8 @@ def _data(job: Job, key: str) -> str:
 def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
+    model_params = parse_model_params(job.data, context.settings.models)
+    models = _models(context, model_params.names, from_job=PREFIX + "Models" in job.data)
     callbacks, location = _callback_store(context, client, job, report)
     report.progress(5, description="fetching media")
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
@@ -211,14 +216,34 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress,
                            emotion=emotion)
     context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
+    if models:
+        report.progress(90, description=f"running {len(models)} custom models")
+        result = run_models(media, result, models, model_params.selection)
+        for failure in result.model_failures:
+            log.warning("job %s: %s (the faces and the other models' insights are kept)", job.id, failure.message)
     previously, pending = _found_again(context.store, result, params.analysis.import_unknowns)
     files = build_analyze_bundle(
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
         storage_id=params.storage_id, pending_imports=pending, emotion_mode=params.emotion,
     )
-    _hand_back(context, client, callbacks, job, files, report)
-    log.info("job %s: %d people, %d appearances handed back", job.id, len(result.people), result.appearance_count)
+    note = "done; " + "; ".join(f.message for f in result.model_failures) if result.model_failures else None
+    _hand_back(context, client, callbacks, job, files, report, note=note)
+    log.info("job %s: %d people, %d appearances, %d custom insight sets (%d models failed) handed back", job.id,
+             len(result.people), result.appearance_count, len(result.custom_insights), len(result.model_failures))
+
+
+def _models(context: JobContext, names: Sequence[str], *, from_job: bool) -> list[Model]:
+    """The models to run, loaded. An unknown one: JobParameterError naming ``cognitive_service_Models`` when
+    the job named it, else ConfigError naming ``models.run``; a model that cannot be loaded: its ModelError."""
+    try:
+        return load_models(names, context.settings.models)
+    except ModelError as exc:
+        if exc.field == "name" and from_job:
+            raise JobParameterError(PREFIX + "Models", ",".join(names), f"{exc.model} {exc.reason}") from None
+        if exc.field == "name":
+            raise ConfigError(f"models.run: {exc.model} {exc.reason}") from None
+        raise
 
 
 def _found_again(store: IdentityStore, result: AnalysisResult, import_unknowns: bool) -> tuple[list[str], list[str]]:
