@@ -33,8 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from shared_clips import DATA
 
+from shared_clips import DATA
 from vidiplug.engine.base import Box, Detection
 from vidiplug.engine.cartoon_detect import AnimeCascade, CartoonDetector, SkinBlobs
 from vidiplug.engine.character import CharacterEngine

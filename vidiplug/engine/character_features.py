@@ -39,13 +39,13 @@ def _hsv_histogram(hsv: NDArray[np.uint8]) -> NDArray[np.float32]:
 
 def _lbp_histogram(grey: NDArray[np.uint8]) -> NDArray[np.float32]:
     """Histogram of 8-neighbour local binary patterns over 2 x 2 cells of the crop."""
-    centre = grey[1:-1, 1:-1].astype(np.int16)
+    centre = np.asarray(grey[1:-1, 1:-1], dtype=np.int16).reshape(grey.shape[0] - 2, grey.shape[1] - 2)
     codes = np.zeros(centre.shape, dtype=np.uint8)
     offsets = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))
     for bit, (dy, dx) in enumerate(offsets):
         neighbour = grey[dy:dy + centre.shape[0], dx:dx + centre.shape[1]].astype(np.int16)
         codes |= ((neighbour >= centre).astype(np.uint8) << bit)
-    half_y, half_x = codes.shape[0] // 2, codes.shape[1] // 2
+    half_y, half_x = int(codes.shape[0]) // 2, int(codes.shape[1]) // 2
     cells = [codes[:half_y, :half_x], codes[:half_y, half_x:], codes[half_y:, :half_x], codes[half_y:, half_x:]]
     hists = [np.bincount(cell.ravel(), minlength=256).astype(np.float32) for cell in cells]
     return _unit(np.sqrt(np.concatenate(hists)))
@@ -54,7 +54,7 @@ def _lbp_histogram(grey: NDArray[np.uint8]) -> NDArray[np.float32]:
 def character_features(crop_rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
     """The unit-length feature vector of one RGB face crop (any size, at least 8 x 8 pixels)."""
     square = cv2.resize(crop_rgb, (CROP_PX, CROP_PX), interpolation=cv2.INTER_AREA)
-    hsv = cv2.cvtColor(square, cv2.COLOR_RGB2HSV)
+    hsv = np.asarray(cv2.cvtColor(square, cv2.COLOR_RGB2HSV), dtype=np.uint8)
     band = CROP_PX // 3
     colour = np.concatenate([
         _hsv_histogram(hsv[:band]),  # hair
@@ -62,7 +62,7 @@ def character_features(crop_rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         _hsv_histogram(hsv[2 * band:]),  # mouth, chin, clothes
         _hsv_histogram(hsv),
     ])
-    grey = cv2.cvtColor(square, cv2.COLOR_RGB2GRAY)
+    grey = np.asarray(cv2.cvtColor(square, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     hog = np.asarray(_HOG.compute(grey), dtype=np.float32).ravel()
     blocks = [COLOUR_WEIGHT * _unit(colour), HOG_WEIGHT * _unit(hog), LBP_WEIGHT * _lbp_histogram(grey)]
     return _unit(np.concatenate(blocks).astype(np.float32))
