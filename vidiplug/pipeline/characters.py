@@ -24,9 +24,9 @@ from vidiplug.identity.store import IdentityStore
 from vidiplug.media import iter_media_frames, load_image, probe_media
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
-WHOLE_CROP_SHARE = 0.4
-"""A training image whose largest detection covers at least this share of it (or that has none) is
-taken as a face crop as a whole; otherwise the largest detection is cropped from it."""
+MIN_TRAIN_SHARE = 0.1
+"""A training image's largest detection is described (as analysis describes detections) when it covers
+at least this share of the image; an image with none as large is taken as a face crop as a whole."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,12 @@ class TrainOutcome:
 
 
 def crop_for_training(engine: CharacterEngine, image: NDArray[np.uint8]) -> NDArray[np.float32]:
-    """The vector of a training image: the whole image when it is a face crop, else its largest detection."""
+    """The vector of a training image: its largest detection's, or the whole image's when it has none."""
     found = engine.detect(image)
     area = float(image.shape[0] * image.shape[1])
     if found:
         largest = max(found, key=lambda d: d.box.area)
-        if largest.box.area < WHOLE_CROP_SHARE * area:
+        if largest.box.area >= MIN_TRAIN_SHARE * area:
             return engine.embed(image, [largest])
     return engine.embed_crop(image)
 
@@ -142,6 +142,28 @@ def decide_character(scores: NDArray[np.float32], rules: DecisionRules) -> tuple
     return int(order[0]), confidence
 
 
+def group_vectors(vectors: NDArray[np.float32] | None, threshold: float) -> list[int]:
+    """A group label per row of ``vectors`` (in order): each joins the group whose unit centroid is most
+    similar, when that cosine is at least ``threshold``, else starts a new group (labels 0, 1, ...)."""
+    if vectors is None or len(vectors) == 0:
+        return []
+    sums: list[NDArray[np.float64]] = []
+    labels: list[int] = []
+    for vector in vectors:
+        best, best_sim = -1, -2.0
+        for label, total in enumerate(sums):
+            sim = float(total @ vector) / max(float(np.linalg.norm(total)), 1e-9)
+            if sim > best_sim:
+                best, best_sim = label, sim
+        if best < 0 or best_sim < threshold:
+            sums.append(vector.astype(np.float64))
+            labels.append(len(sums) - 1)
+        else:
+            sums[best] = sums[best] + vector
+            labels.append(best)
+    return labels
+
+
 def _sightings(engine: CharacterEngine, media: Path, interval_s: float,
                min_side_px: int) -> tuple[list[Sighting], float, bool]:
     info = probe_media(media)
@@ -168,27 +190,33 @@ def analyze_characters(engine: CharacterEngine, gallery: Gallery, media: Path, i
     sightings, duration, is_image = _sightings(engine, media, interval_s, min_side_px)
     rules = engine.info.rules
     known: dict[int, CharacterGroup] = {}
-    unknown: list[CharacterGroup] = []
     order: list[CharacterGroup] = []
     similarity = gallery.similarity(np.stack([s.vector for s in sightings])) if sightings else None
+    strangers: list[Sighting] = []
     for row, sighting in enumerate(sightings):
         index, confidence = (decide_character(similarity[row], rules) if similarity is not None and len(gallery)
                              else (None, 0.0))
-        if index is not None:
-            group = known.get(index)
-            if group is None:
-                group = known[index] = CharacterGroup(0, gallery.identities[index].name or "?", True)
-                order.append(group)
-            group.sightings.append(sighting)
-            group.scores.append(confidence)
+        if index is None:
+            strangers.append(sighting)
             continue
-        best = max(unknown, key=lambda g: float(g.centroid() @ sighting.vector), default=None)
-        if best is None or float(best.centroid() @ sighting.vector) < rules.group:
-            best = CharacterGroup(0, "", False)
-            unknown.append(best)
-            order.append(best)
-        best.sightings.append(sighting)
-        best.scores.append(float(best.centroid() @ sighting.vector))
+        group = known.get(index)
+        if group is None:
+            group = known[index] = CharacterGroup(0, gallery.identities[index].name or "?", True)
+            order.append(group)
+        group.sightings.append(sighting)
+        group.scores.append(confidence)
+    unknown: dict[int, CharacterGroup] = {}
+    labels = group_vectors(np.stack([s.vector for s in strangers]) if strangers else None, rules.group)
+    for sighting, label in zip(strangers, labels):
+        group = unknown.get(label)
+        if group is None:
+            group = unknown[label] = CharacterGroup(0, "", False)
+            order.append(group)
+        group.sightings.append(sighting)
+    for group in unknown.values():
+        centre = group.centroid()
+        group.scores = [float(centre @ s.vector) for s in group.sightings]
+    order.sort(key=lambda g: min(s.time_s for s in g.sightings))
     keep = 1 if is_image else 2 if min_sightings is None else min_sightings
     groups = [g for g in order if g.known or len(g.sightings) >= keep]
     for number, group in enumerate((g for g in groups if not g.known), start=1):
