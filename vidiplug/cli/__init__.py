@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--model-frames-with", metavar="WHAT",
                          help="only frames with a prior insight: faces, or person:NAME "
                               + DEFAULTS_NOTE.format(key="models.only"))
+    analyze.add_argument("--characters", metavar="SERIES",
+                         help="find animated characters instead of faces, named by this series' model "
+                              "(trained with `vidiplug characters train`); writes animatedCharacters JSON")
+    analyze.add_argument("--cascade", type=Path, metavar="XML",
+                         help="with --characters: path of nagadomi's lbpcascade_animeface.xml (MIT; required)")
 
     enroll = commands.add_parser("enroll", help="add photos of a named person to the identity store",
                                  description="Add photos of a named person to the identity store.")
@@ -168,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--suppress", metavar="ID", help="never report this fingerprint again (it is still matched)")
     action.add_argument("--unsuppress", metavar="ID", help="report a suppressed fingerprint again")
     action.add_argument("--remove", metavar="ID", help="delete an identity and its vectors")
+
+    characters = commands.add_parser("characters", help="train animated characters per series",
+                                     description="Train the model of an animated series in the identity store.")
+    character_commands = characters.add_subparsers(dest="characters_command", required=True, metavar="ACTION")
+    train = character_commands.add_parser(
+        "train", help="train a series from one sub-folder of images per character",
+        description="Add each sub-folder of DIR as one character (the folder's name) to SERIES' model; "
+                    "images may be face crops or frames (the largest cartoon face is used).")
+    train.add_argument("series", metavar="SERIES", help="the series' name (its own model in the store)")
+    train.add_argument("folder", type=Path, metavar="DIR", help="one sub-folder of images per character")
+    _add_config(train)
+    train.add_argument("--store", metavar="PATH_OR_URL",
+                       help="identity store: a SQLite file or a postgresql:// URL "
+                            + DEFAULTS_NOTE.format(key="store.url"))
+    train.add_argument("--cascade", type=Path, metavar="XML",
+                       help="path of nagadomi's lbpcascade_animeface.xml (MIT; required)")
 
     models = commands.add_parser("models", help="list the face engines and custom-insight models",
                                  description="List the face engines and installed face models (and how to install "
@@ -224,10 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Redacting from the first line on: a secret in a URL or an error never reaches stderr.
     setup_logging(logging.WARNING - 10 * min(args.verbose, 2), fmt="%(levelname)s %(name)s: %(message)s")
-    from vidiplug.cli import commands, demo, service_commands, store_commands
+    from vidiplug.cli import character_commands, commands, demo, service_commands, store_commands
 
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
         "analyze": commands.run_analyze,
+        "characters": character_commands.run_characters,
         "enroll": commands.run_enroll,
         "people": commands.run_people,
         "models": commands.run_models,

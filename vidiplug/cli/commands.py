@@ -91,6 +91,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     from vidiplug.render.metadata_xml import render_metadata_xml
 
     media = resolve_media(args.media)
+    if getattr(args, "characters", None):
+        from vidiplug.cli.character_commands import run_character_analyze
+
+        return run_character_analyze(args, media)
     info = probe_media(media)  # fail on a bad file before loading any model
     settings = settings_from(args)
     params = analyze_params(args, settings)  # a ParameterError names the parameter; main() reports it
