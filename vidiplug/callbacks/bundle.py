@@ -130,7 +130,8 @@ def build_analyze_bundle(
     of those models' ``vidiplug_insight_{model}`` groups, render/insight_groups.py).
     ``callback_base_uri`` is the callback location without credentials,
     ``s3://bucket/prefix/``; the scripts import crops from ``{callback_base_uri}{job_id}/faces/...``,
-    so the bundle must be uploaded under ``{job_id}/`` there. ``previously_imported``: fingerprints of unknowns found again
+    so the bundle must be uploaded under ``{job_id}/`` there. ``previously_imported``: fingerprints
+    of unknowns found again
     whose items VidiCore confirmed once, so a missing one was deleted by an operator.
     ``pending_imports``: fingerprints of unknowns found again whose item was never
     confirmed (an earlier hand-back failed or has not run yet): they are imported like new
