@@ -288,6 +288,19 @@ class ModelSettings:
 
 
 @dataclass(frozen=True)
+class CharacterSettings:
+    """Animated characters (README "Animated characters").
+
+    ``cascade``: the path of nagadomi's ``lbpcascade_animeface.xml``, which the character
+    engine (a job's ``cognitive_service_AnimationModel``) detects anime faces with; it ships
+    in no package and the repository carries nothing from outside, so it is given here.
+    None: a job asking for characters fails, naming this setting.
+    """
+
+    cascade: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the service is built from; one section per room it configures."""
 
@@ -298,6 +311,7 @@ class Settings:
     analysis: AnalysisDefaults = field(default_factory=AnalysisDefaults)
     engine: EngineSettings = field(default_factory=EngineSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
+    characters: CharacterSettings = field(default_factory=CharacterSettings)
 
     def secrets(self) -> tuple[str, ...]:
         """The non-empty secret values, for the log filter's explicit list."""
@@ -312,7 +326,7 @@ class Settings:
 
 SECTIONS: dict[str, type[Any]] = {"vidicore": VidiCoreSettings, "callback": CallbackSettings, "store": StoreSettings,
                                   "service": ServiceSettings, "analysis": AnalysisDefaults, "engine": EngineSettings,
-                                  "models": ModelSettings}
+                                  "models": ModelSettings, "characters": CharacterSettings}
 _BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _KINDS = {bool: "true or false", int: "an integer", float: "a number", Path: "a path"}
 

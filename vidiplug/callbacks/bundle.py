@@ -17,6 +17,7 @@ from lxml import etree
 
 from vidiplug.callbacks.metadata_json import face_spans
 from vidiplug.callbacks.scripts import ScriptName, load_script
+from vidiplug.engine.character import series_of
 from vidiplug.errors import CallbackError
 from vidiplug.names import SAFE_NAME_RULE, is_safe_name
 from vidiplug.pipeline.results import AnalysisResult
@@ -98,8 +99,11 @@ def callback_document(name: str, description: str, data: Mapping[str, object], s
     return document
 
 
-def unknown_title(fingerprint: str) -> str:
-    """The title of a new unknown face's item: ``Unknown face`` and the fingerprint's first 8 characters."""
+def unknown_title(fingerprint: str, series: str | None = None) -> str:
+    """The title of a new unknown face's item: ``Unknown face`` and the fingerprint's first 8 characters
+    (an unknown animated character of ``series``: ``Unknown character`` and the series in brackets)."""
+    if series is not None:
+        return f"Unknown character {fingerprint[:8]} ({series})"
     return f"Unknown face {fingerprint[:8]}"
 
 
@@ -139,8 +143,14 @@ def build_analyze_bundle(
     VidiCore storage the face crops are imported to (None = VidiCore's default). Raises
     CallbackError for an unsafe id, fingerprint or base URI, and MetadataError for a
     malformed ``analyzer_id``.
+
+    A result of the character engine (animated characters, issue 16) gets the same files but
+    no face tracks (seed 003's document is about human faces; its shape would replace the
+    item's face tracks): its groups say ``adu_analysisType`` ``character`` and the series
+    (render/metadata_xml.py), and its new unknowns' items are titled ``Unknown character``.
     """
     job = _safe_id(job_id, "job id")
+    series = series_of(result.engine)
     folder_uri = _base_uri(callback_base_uri) + f"{job}/"
     if not unknown_collection.strip():
         raise CallbackError("unknown collection name is empty")
@@ -159,7 +169,7 @@ def build_analyze_bundle(
             crops.append(crop)
             thumbnail_uri = folder_uri + crop.name
         unknowns.append({"fingerprint": fingerprint, "thumbnailUri": thumbnail_uri,
-                         "title": unknown_title(fingerprint)})
+                         "title": unknown_title(fingerprint, series)})
     previous = [_safe_id(fp, "fingerprint") for fp in dict.fromkeys(previously_imported) if fp not in new]
     common: dict[str, object] = {"jobId": job, "itemId": _safe_id(item_id, "item id")}
     unknowns_data = {**common, "collection": unknown_collection, "unknowns": unknowns, "previouslyImported": previous,
@@ -177,11 +187,12 @@ def build_analyze_bundle(
                    "dropped": {"tooSmall": tracks.dropped.too_small, "overLimit": tracks.dropped.over_limit}}
     files = [
         *crops,
-        tracks_file,
+        *([tracks_file] if series is None else []),
         _script_file(ANALYZE_UNKNOWNS_FILE, ScriptName.ANALYZE_UNKNOWNS, job, unknowns_data),
         _script_file(ANALYZE_METADATA_FILE, ScriptName.ANALYZE_METADATA, job, metadata_data),
-        _script_file(ANALYZE_TRACKS_FILE, ScriptName.ANALYZE_TRACKS, job, tracks_data),
     ]
+    if series is None:
+        files.append(_script_file(ANALYZE_TRACKS_FILE, ScriptName.ANALYZE_TRACKS, job, tracks_data))
     if result.custom_insights:
         models = insight_groups(result)
         for model in models:
@@ -237,8 +248,9 @@ def build_relabel_bundle(
     item_id: str | None,
     item_fields: Mapping[str, str],
     analyzer_id: str = "VidiplugFaceAnalyzer",
+    also_analyzers: Sequence[str] = (),
 ) -> list[CallbackFile]:
-    """The one script that makes timelines follow a relabelled or merged fingerprint.
+    """The script that makes timelines follow a relabelled or merged fingerprint.
 
     Every ``adu_face_{analyzer_id}`` group on any item whose ``adu_av_analyzedValue``
     subgroup has ``adu_av_valueId`` = ``fingerprint`` is updated in place (by uuid): its
@@ -250,6 +262,10 @@ def build_relabel_bundle(
     ``item_fields`` (field name -> value, e.g. ``vcs_face_value``, ``vcs_face_method``).
     Values lose the characters XML cannot hold. Raises CallbackError for an unsafe id or
     fingerprint, a malformed field name or a malformed ``analyzer_id``.
+
+    ``also_analyzers``: further analyzers whose groups follow too (the character analyzer's,
+    issue 16: an identity's fingerprint may show in either), one more script each
+    (``011-vidiplug-relabel-{analyzer}.xml``, ...) that rewrites timelines only.
     """
     job = _safe_id(job_id, "job id")
     if (fingerprint is None) != (value_id is None):
@@ -266,7 +282,13 @@ def build_relabel_bundle(
         "itemId": _safe_id(item_id, "item id") if item_id is not None else None,
         "itemFields": [[name, to_xml_text(text)] for name, text in item_fields.items()],
     }
-    return [_script_file(RELABEL_FILE, ScriptName.RELABEL, job, data)]
+    files = [_script_file(RELABEL_FILE, ScriptName.RELABEL, job, data)]
+    if fingerprint is None:
+        return files
+    for number, other in enumerate(dict.fromkeys(a for a in also_analyzers if a != analyzer_id), start=11):
+        extra = {**data, "groupName": GROUP_PREFIX + _analyzer_id(other), "itemId": None, "itemFields": []}
+        files.append(_script_file(f"{number:03d}-vidiplug-relabel-{other}.xml", ScriptName.RELABEL, job, extra))
+    return files
 
 
 def _analyzer_id(analyzer_id: str) -> str:

@@ -9,6 +9,7 @@ appearance, joining a group only at the engine's ``group`` cosine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from vidiplug.errors import MediaError
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import iter_media_frames, load_image, probe_media
+from vidiplug.pipeline.train import TrainingImage, TrainingOutcome, train_images
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MIN_TRAIN_SHARE = 0.1
@@ -122,6 +124,16 @@ def train_series(engine: CharacterEngine, store: IdentityStore, folder: Path) ->
             for vector, source in zip(vectors, sources):
                 store.add_vectors(identity.id, engine.info, vector, [1.0], source=source)
     return outcomes
+
+
+def train_character_images(images: Sequence[TrainingImage], engine: CharacterEngine, store: IdentityStore, *,
+                           source_prefix: str) -> list[TrainingOutcome]:
+    """``train_images`` for a series (the service's train job with ``cognitive_service_AnimationModel``):
+    each image described as ``crop_for_training`` does (its largest character face, or the whole image
+    as one crop), quality 1.0. Vectors of ``source_prefix`` whose image is gone are removed, so give
+    each series a prefix of its own that no other training's prefix starts."""
+    return train_images(images, engine, store, min_quality=0.0, source_prefix=source_prefix,
+                        describe=lambda image: (crop_for_training(engine, image)[0], 1.0))
 
 
 def decide_character(scores: NDArray[np.float32], rules: DecisionRules) -> tuple[int | None, float]:

@@ -7,9 +7,12 @@ theirs. Rejected images get a one-line reason.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
 
 from vidiplug.engine.base import Engine
 from vidiplug.engine.digest import files_sha256
@@ -55,12 +58,16 @@ def train_images(
     min_quality: float,
     source_prefix: str = "train:",
     min_face_px: int = 24,
+    describe: Callable[[NDArray[np.uint8]], tuple[NDArray[np.float32], float]] | None = None,
 ) -> list[TrainingOutcome]:
     """Bring the store in line with ``images`` and return one outcome per image.
 
     Every vector this function manages has a source starting with ``source_prefix``;
     vectors of that prefix whose image is no longer in ``images`` (removed from the
-    training collection, or whose content changed) are deleted.
+    training collection, or whose content changed) are deleted. ``describe`` turns an image
+    into (its vector, its quality) or raises ImageRejected; default: the largest face of
+    ``engine`` at ``min_face_px`` and ``min_quality`` (enrolment's rule). The character engine
+    passes its own (pipeline/characters.py).
     """
     outcomes: list[TrainingOutcome] = []
     current: set[str] = set()
@@ -79,12 +86,17 @@ def train_images(
             outcomes.append(TrainingOutcome(image.key, image.name, True, None, 0.0, reused=True))
             continue
         try:
-            face = face_for_enrolment(load_image(image.path), engine, min_face_px=min_face_px, min_quality=min_quality)
+            pixels = load_image(image.path)
+            if describe is None:
+                face = face_for_enrolment(pixels, engine, min_face_px=min_face_px, min_quality=min_quality)
+                vector, quality = face.embedding, face.quality
+            else:
+                vector, quality = describe(pixels)
         except (MediaError, ImageRejected) as exc:
             current.discard(source)
             outcomes.append(TrainingOutcome(image.key, image.name, False, str(exc)))
             continue
-        store.add_vectors(person.id, engine.info, face.embedding[None, :], [face.quality], source=source)
-        outcomes.append(TrainingOutcome(image.key, image.name, True, None, face.quality))
+        store.add_vectors(person.id, engine.info, vector.reshape(1, -1), [quality], source=source)
+        outcomes.append(TrainingOutcome(image.key, image.name, True, None, quality))
     store.remove_sources(source_prefix, current)
     return outcomes

@@ -14,6 +14,7 @@ from fractions import Fraction
 from lxml import etree
 
 from vidiplug.engine.base import Box
+from vidiplug.engine.character import series_of
 from vidiplug.errors import MetadataError, TimecodeError
 from vidiplug.media.probe import MediaInfo
 from vidiplug.pipeline.results import AnalysisResult, Appearance, FaceRecord, PersonResult
@@ -30,6 +31,8 @@ from vidiplug.render.timecode import (
 NS = "http://xml.vidispine.com/schema/vidispine"
 UNKNOWN_VALUE = "Unknown"
 ANALYSIS_TYPE = "face"
+CHARACTER_TYPE = "character"
+SERIES_FIELD = "adu_av_series"
 GROUP_PREFIX = f"adu_{ANALYSIS_TYPE}_"
 VALUE_GROUP = "adu_av_analyzedValue"
 BOX_GROUP = "adu_av_boundingBox"
@@ -80,6 +83,7 @@ class ParsedSpan:
     box: ParsedBox | None
     emotion: str | None = None
     emotion_confidence: float | None = None
+    series: str | None = None
 
 
 def build_metadata_document(
@@ -98,7 +102,8 @@ def build_metadata_document(
     long. Appearances that land on the identical interval share one timespan, holding
     several ``adu_face_{analyzer_id}`` groups; timespans are ordered by start.
 
-    Each group carries ``adu_analyzerId``, ``adu_analysisType`` (``face``),
+    Each group carries ``adu_analyzerId``, ``adu_analysisType`` (``face``; ``character`` for the
+    character engine's results, whose value group also names the series in ``adu_av_series``),
     ``adu_creationDate`` (``result.analyzed_at`` in UTC, ``YYYY-MM-DDTHH:MM:SSZ``) and one
     ``adu_av_analyzedValue`` subgroup with ``adu_av_valueId`` (the fingerprint: what links
     the timeline to the person's item), ``adu_av_value`` (the name, ``"Unknown"`` for
@@ -128,6 +133,7 @@ def build_metadata_document(
         raise MetadataError(f"analyzer id {analyzer_id!r}: must be letters and digits, starting with a letter")
     base = timebase if timebase is not None else timebase_for_rate(result.media.frame_rate)
     created = to_iso_utc(result.analyzed_at)
+    series = series_of(result.engine)
     spans: dict[tuple[int, int], list[tuple[PersonResult, Appearance]]] = {}
     for person in result.people:
         for appearance in person.appearances:
@@ -140,7 +146,7 @@ def build_metadata_document(
     for (start, end), members in sorted(spans.items()):
         span = etree.SubElement(root, f"{{{NS}}}timespan", start=f"{start}@{base_text}", end=f"{end}@{base_text}")
         for person, appearance in members:
-            group = _add_face_group(span, analyzer_id, created, person, appearance, result.media)
+            group = _add_face_group(span, analyzer_id, created, person, appearance, result.media, series)
             emotion = span_emotion(_span_faces(result, person, appearance), emotion_mode)
             if emotion is not None:
                 value = group.find(f"{{{NS}}}group")
@@ -226,16 +232,19 @@ def _samples(appearance: Appearance, media: MediaInfo, base: TimeBase) -> tuple[
 
 
 def _add_face_group(
-    span: etree._Element, analyzer_id: str, created: str, person: PersonResult, appearance: Appearance, media: MediaInfo
+    span: etree._Element, analyzer_id: str, created: str, person: PersonResult, appearance: Appearance,
+    media: MediaInfo, series: str | None = None,
 ) -> etree._Element:
     group = _group(span, GROUP_PREFIX + analyzer_id)
     _field(group, "adu_analyzerId", analyzer_id)
-    _field(group, "adu_analysisType", ANALYSIS_TYPE)
+    _field(group, "adu_analysisType", ANALYSIS_TYPE if series is None else CHARACTER_TYPE)
     _field(group, "adu_creationDate", created)
     value = _group(group, VALUE_GROUP)
     _field(value, "adu_av_valueId", person.fingerprint)
     _field(value, "adu_av_value", person.name if person.known and person.name else UNKNOWN_VALUE)
     _field(value, "adu_av_confidence", _fraction_text(appearance.confidence))
+    if series is not None:
+        _field(value, SERIES_FIELD, series)
     if media.width > 0 and media.height > 0:
         box = appearance.box.clipped(media.width, media.height)
         bbox = _group(value, BOX_GROUP)
@@ -305,6 +314,7 @@ def _parse_value(
         emotion=fields.get(EMOTION_FIELD),
         emotion_confidence=(_number(fields, EMOTION_CONFIDENCE_FIELD, group_name)
                             if EMOTION_CONFIDENCE_FIELD in fields else None),
+        series=fields.get(SERIES_FIELD),
     )
 
 

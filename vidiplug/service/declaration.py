@@ -25,11 +25,17 @@ from vidiplug.render.metadata_xml import (
     EMOTION_CONFIDENCE_FIELD,
     EMOTION_FIELD,
     GROUP_PREFIX,
+    SERIES_FIELD,
     VALUE_GROUP,
 )
 
 ANALYZER_ID = "VidiplugFaceAnalyzer"
 ANALYZER_GROUP = GROUP_PREFIX + ANALYZER_ID
+# Animated characters (issue 16, cognitive_service_AnimationModel): the same group shape as faces,
+# adu_analysisType "character" and the series in adu_av_series, under an analyzer id of their own
+# so a character analysis never replaces an item's face timespans (or the reverse).
+CHARACTER_ANALYZER_ID = "VidiplugCharacterAnalyzer"
+CHARACTER_GROUP = GROUP_PREFIX + CHARACTER_ANALYZER_ID
 # The group Vidispine's face UI reads; declared too so results of either analyzer fit.
 DEEPVA_GROUP = GROUP_PREFIX + "DeepVAKeyframeAnalyzer"
 THUMBNAIL_TAG = "vcs_face_thumbnail"
@@ -45,13 +51,13 @@ BOOLEAN_FIELDS = ("vcs_face_isTrainingMaterial", "vcs_face_isTrainingCollection"
 STRING_FIELDS = (
     "vcs_face_value", "vcs_face_method", "vcs_face_status", "vcs_face_externalId", "adu_analyzerId",
     "adu_analysisType", "adu_creationDate", "adu_av_value", "adu_av_valueId", "adu_av_description",
-    "adu_av_thumbnailUrl", "adu_valueId", "adu_value", EMOTION_FIELD,
+    "adu_av_thumbnailUrl", "adu_valueId", "adu_value", EMOTION_FIELD, SERIES_FIELD,
 )
 BOX_FIELDS = ("adu_av_x", "adu_av_y", "adu_av_width", "adu_av_height")
 FLOAT_FIELDS = ("adu_av_confidence", EMOTION_CONFIDENCE_FIELD, *BOX_FIELDS)
 # Emotion (issue 15): the span's emotion and its score, written when cognitive_service_Emotion asks.
 VALUE_FIELDS = ("adu_av_value", "adu_av_valueId", "adu_av_confidence", "adu_av_description", "adu_av_thumbnailUrl",
-                EMOTION_FIELD, EMOTION_CONFIDENCE_FIELD)
+                EMOTION_FIELD, EMOTION_CONFIDENCE_FIELD, SERIES_FIELD)
 TOP_FIELDS = ("adu_analyzerId", "adu_analysisType", "adu_creationDate", "adu_valueId", "adu_value")
 
 
@@ -80,7 +86,7 @@ def service_declaration(training_collection: str, service_name: str = "vidiplug 
             {"name": BOX_GROUP, "field": [{"name": name} for name in BOX_FIELDS]},
             {"name": VALUE_GROUP, "field": [{"name": name} for name in VALUE_FIELDS], "group": [{"name": BOX_GROUP}]},
             *({"name": group, "field": [{"name": name} for name in TOP_FIELDS], "group": [{"name": VALUE_GROUP}]}
-              for group in (DEEPVA_GROUP, ANALYZER_GROUP)),
+              for group in (DEEPVA_GROUP, ANALYZER_GROUP, CHARACTER_GROUP)),
             *({"name": insight_group_name(model), "field": [{"name": name} for name in INSIGHT_FIELDS]}
               for model in models),
         ],

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TypeVar
 
-from vidiplug.errors import JobParameterError
+from vidiplug.engine.character import check_series
+from vidiplug.errors import EngineError, JobParameterError
 from vidiplug.pipeline.byom import FrameSelection
 from vidiplug.pipeline.insights import MODEL_NAME_RULE, is_model_name
 from vidiplug.pipeline.params import AnalyzeParams
@@ -50,13 +51,15 @@ class AnalyzeJobParams:
     unknown_collection: str
     storage_id: str | None
     emotion: str = NONE
+    series: str | None = None
 
 
 @dataclass(frozen=True)
 class TrainJobParams:
-    """What a train job asks for."""
+    """What a train job asks for; ``series``: train that series' characters (None: faces)."""
 
     quality: Quality
+    series: str | None = None
 
 
 def _number(name: str, text: str, low: float, high: float) -> float:
@@ -94,10 +97,10 @@ def _storage_id(name: str, text: str) -> str:
 MODEL_NAMES = ("Models", "ModelFrameInterval", "ModelSkipFrames", "ModelPageSize", "ModelFramesWith")
 ANALYZE_NAMES = (
     "ConfidenceThreshold", "MaxTimespanLength", "ImportUnknown", "UnknownCollectionName",
-    "StorageId", "DetectionThreshold", "KeyframeInterval", "Emotion",
+    "StorageId", "DetectionThreshold", "KeyframeInterval", "Emotion", "AnimationModel",
     *MODEL_NAMES,
 )
-TRAIN_NAMES = ("QualitySetting",)
+TRAIN_NAMES = ("QualitySetting", "AnimationModel")
 T = TypeVar("T")
 
 
@@ -138,6 +141,17 @@ def _emotion(name: str, text: str) -> str:
         raise JobParameterError(name, text, f"must be one of {', '.join(EMOTION_MODES)}") from None
 
 
+def _series(name: str, text: str) -> str | None:
+    """A series name (engine/character.py's rule), None when empty (faces)."""
+    if not text.strip():
+        return None
+    try:
+        return check_series(text)
+    except EngineError:
+        raise JobParameterError(name, text, "must be a series name: 1-64 letters, digits, spaces or .'&()-_") \
+            from None
+
+
 def _quality(name: str, text: str) -> Quality:
     for quality in Quality:
         if quality.value.lower() == text.strip().lower():
@@ -151,7 +165,8 @@ def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, ba
     Names (all prefixed ``cognitive_service_``): ConfidenceThreshold (0-1), MaxTimespanLength
     (seconds, 0 = never split), ImportUnknown (true/false), UnknownCollectionName,
     StorageId (VX-n), DetectionThreshold (0-1), KeyframeInterval (seconds), Emotion (none,
-    per-face or aggregate; issue 15). ConfidenceThreshold, UnknownCollectionName and
+    per-face or aggregate; issue 15), AnimationModel (a series: analyse its animated characters
+    with the character engine instead of faces; issue 16). ConfidenceThreshold, UnknownCollectionName and
     KeyframeInterval are seed 002's; the others are vidiplug's names (for the parameters
     whose names the seed's table lost, and for emotion). Raises JobParameterError naming
     the parameter.
@@ -167,11 +182,13 @@ def parse_analyze_params(data: Mapping[str, str], defaults: AnalysisDefaults, ba
     )
     storage: str | None = _pick(given, "StorageId", _storage_id, defaults.storage_id)
     emotion = _pick(given, "Emotion", _emotion, NONE)
+    series: str | None = _pick(given, "AnimationModel", _series, None)
     return AnalyzeJobParams(
         analysis=analysis,
         unknown_collection=_pick(given, "UnknownCollectionName", _collection_name, defaults.unknown_collection_name),
         storage_id=storage,
         emotion=emotion,
+        series=series,
     )
 
 
@@ -227,7 +244,9 @@ def parse_model_params(data: Mapping[str, str], defaults: ModelSettings) -> Mode
 
 
 def parse_train_params(data: Mapping[str, str], defaults: AnalysisDefaults) -> TrainJobParams:
-    """TrainJobParams from a job's data (``cognitive_service_QualitySetting`` = Low, Mid or High)."""
+    """TrainJobParams from a job's data (``cognitive_service_QualitySetting`` = Low, Mid or High;
+    ``cognitive_service_AnimationModel`` = a series, to train its characters instead of faces)."""
     given = _cognitive(data, TRAIN_NAMES)
     default = _quality("quality_setting", defaults.quality_setting)
-    return TrainJobParams(quality=_pick(given, "QualitySetting", _quality, default))
+    series: str | None = _pick(given, "AnimationModel", _series, None)
+    return TrainJobParams(quality=_pick(given, "QualitySetting", _quality, default), series=series)

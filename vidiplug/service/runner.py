@@ -16,12 +16,22 @@ from types import MappingProxyType
 
 from vidiplug.callbacks.bundle import CallbackFile, build_analyze_bundle, build_relabel_bundle, build_train_bundle
 from vidiplug.engine.base import Engine
+from vidiplug.engine.character import CharacterEngine
 from vidiplug.engine.emotion import EmotionClassifier
-from vidiplug.errors import ConfigError, Conflict, JobParameterError, ModelError, VidiCoreUnavailable, VidiplugError
+from vidiplug.errors import (
+    ConfigError,
+    Conflict,
+    JobParameterError,
+    ModelError,
+    ModelNotFound,
+    VidiCoreUnavailable,
+    VidiplugError,
+)
 from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.byom import Model, run_models
+from vidiplug.pipeline.characters import train_character_images
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
@@ -30,6 +40,7 @@ from vidiplug.render.emotion_fields import NONE as NO_EMOTION
 from vidiplug.service.declaration import (
     ANALYZE_JOB_TYPE,
     ANALYZER_ID,
+    CHARACTER_ANALYZER_ID,
     MERGE_JOB_TYPE,
     RELABEL_JOB_TYPE,
     TRAIN_JOB_TYPE,
@@ -50,6 +61,9 @@ from vidiplug.vidicore.script_runner import ScriptRunner
 
 log = logging.getLogger("vidiplug.service")
 TRAIN_SOURCE_PREFIX = "vidicore:"
+# A series' training vectors: a prefix that the faces' ("vidicore:") never starts, nor another series'.
+CHARACTER_SOURCE_PREFIX = "vidicore-character:"
+SERIES_ITEM_FIELD = "adu_av_series"
 PROGRESS_EVERY_S = 2.0
 
 
@@ -188,9 +202,28 @@ def _data(job: Job, key: str) -> str:
     return value
 
 
+def _engine_for(context: JobContext, series: str | None) -> Engine:
+    """The service's face engine, or the CharacterEngine of ``series`` (cognitive_service_AnimationModel).
+
+    The character engine needs the anime cascade's path: ConfigError naming ``characters.cascade``
+    when it is not set, or names no usable cascade.
+    """
+    if series is None:
+        return context.engine
+    cascade = context.settings.characters.cascade
+    if cascade is None:
+        raise ConfigError(f"{PREFIX}AnimationModel={series}: the setting characters.cascade (the path of "
+                          "lbpcascade_animeface.xml) is not set")
+    try:
+        return CharacterEngine(series, cascade)
+    except ModelNotFound as exc:
+        raise ConfigError(f"characters.cascade: {exc}") from None
+
+
 def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     item_id = _data(job, "itemId")
     params = parse_analyze_params(job.data, context.settings.analysis, AnalyzeParams(workers=2))
+    engine = _engine_for(context, params.series)
     model_params = parse_model_params(job.data, context.settings.models)
     models = _models(context, model_params.names, from_job=PREFIX + "Models" in job.data)
     callbacks, location = _callback_store(context, client, job, report)
@@ -198,7 +231,9 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
     # Deleted unknown items are noticed by the service's UnknownsWatch (suppressed in the
     # store) and, for this run, by the analyze script itself (left out of the metadata).
-    gallery = context.store.load_gallery(context.engine.info)
+    # The gallery of the engine's own vector space: a series' trained characters and its stored
+    # unknown groups, never face vectors (and the reverse).
+    gallery = context.store.load_gallery(engine.info)
     duration_s = probe_media(media).duration_s
     last_report = [time.monotonic()]
 
@@ -212,8 +247,9 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     report.progress(10, description="analysing")
     analysis_started = time.monotonic()
     # The expression model runs only when the job asks for emotion: one network run per embedded face.
-    emotion = EmotionClassifier() if params.emotion != NO_EMOTION else None
-    result = analyze_media(media, context.engine, gallery, params.analysis, store=context.store, progress=progress,
+    # Characters have no expressions the model was trained on: no emotion for them.
+    emotion = EmotionClassifier() if params.emotion != NO_EMOTION and params.series is None else None
+    result = analyze_media(media, engine, gallery, params.analysis, store=context.store, progress=progress,
                            emotion=emotion)
     context.metrics.analysed(duration_s, time.monotonic() - analysis_started, result.faces_embedded, len(result.people))
     if models:
@@ -226,6 +262,7 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
         job_id=job.id, item_id=item_id, result=result, callback_base_uri=location.uri,
         unknown_collection=params.unknown_collection, previously_imported=previously,
         storage_id=params.storage_id, pending_imports=pending, emotion_mode=params.emotion,
+        analyzer_id=ANALYZER_ID if params.series is None else CHARACTER_ANALYZER_ID,
     )
     note = "done; " + "; ".join(f.message for f in result.model_failures) if result.model_failures else None
     _hand_back(context, client, callbacks, job, files, report, note=note)
@@ -268,7 +305,7 @@ def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pa
     change = run_identity_job(context.store, client, job)
     files = build_relabel_bundle(job_id=job.id, fingerprint=change.fingerprint, value_id=change.value_id,
                                  value=change.value, item_id=change.item_id, item_fields=change.item_fields,
-                                 analyzer_id=ANALYZER_ID)
+                                 analyzer_id=ANALYZER_ID, also_analyzers=(CHARACTER_ANALYZER_ID,))
     _hand_back(context, client, callbacks, job, files, report)
     log.info("job %s: %s now shows %s", job.id, change.fingerprint or change.item_id, change.value_id or change.value)
 
@@ -276,6 +313,7 @@ def _identity(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pa
 def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path, report: Reporter) -> None:
     collection_id = _data(job, "collectionId")
     params = parse_train_params(job.data, context.settings.analysis)
+    engine = _engine_for(context, params.series)
     callbacks, _ = _callback_store(context, client, job, report)
     report.progress(5, description="reading training material")
     images: list[TrainingImage] = []
@@ -283,6 +321,9 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path,
     for item_id in client.collection_items(collection_id):
         item = client.get_item(item_id)
         if item.field("vcs_face_isTrainingMaterial") != "true":
+            continue
+        # A series trains on the items marked with it (adu_av_series); faces on the unmarked ones.
+        if (item.field(SERIES_ITEM_FIELD) or "").strip() != (params.series or ""):
             continue
         name = item.field("vcs_face_value")
         if not name:
@@ -295,9 +336,13 @@ def _train(context: JobContext, client: VidiCoreClient, job: Job, workdir: Path,
             continue
         images.append(TrainingImage(item_id, name, path))
     report.progress(30, description=f"training on {len(images)} images")
-    outcomes = train_images(
-        images, context.engine, context.store, min_quality=params.quality.min_quality, source_prefix=TRAIN_SOURCE_PREFIX
-    )
+    if isinstance(engine, CharacterEngine):
+        outcomes = train_character_images(images, engine, context.store,
+                                          source_prefix=f"{CHARACTER_SOURCE_PREFIX}{engine.series}:")
+    else:
+        outcomes = train_images(
+            images, engine, context.store, min_quality=params.quality.min_quality, source_prefix=TRAIN_SOURCE_PREFIX
+        )
     accepted = [o.key for o in outcomes if o.accepted]
     rejected.update({o.key: o.reason or "rejected" for o in outcomes if not o.accepted})
     _hand_back(context, client, callbacks, job, build_train_bundle(job_id=job.id, accepted=accepted,
