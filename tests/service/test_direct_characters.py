@@ -1,0 +1,117 @@
+"""Animated characters through VidiCore in direct mode (issue 16): the mock without --bridge.
+
+An analysis asked for with ``cognitive_service_AnimationModel=SERIES`` runs the character
+engine: unknown characters become items in the unknown collection (with their crop), the
+item's timespans are the face groups' shape under the character analyzer, with
+``adu_analysisType`` ``character`` and the series in ``adu_av_series``. Naming one makes the
+timelines follow (and the character known to the series), deleting one keeps it out of the
+next analysis, and a train request with the parameter trains the series on the items marked
+with it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from operator_api import Operator, field_values
+from service.test_direct_mode import DIRECT, analyse, generic, put_fields, status_of, unknown_items
+from support import wait_for
+from vidiplug.engine.character import CharacterEngine
+from vidiplug.render.timecode import parse_timecode
+
+pytestmark = pytest.mark.timeout(600)
+MEGAMIND = "opencv_samples/opencv/samples/data/Megamind.avi"
+CASCADE_FILE = "lbpcascade_animeface/lbpcascade_animeface.xml"
+SERIES = "Megamind"
+CHARACTER_GROUP = "adu_face_VidiplugCharacterAnalyzer"
+PARAMETER = f"cognitive_service_AnimationModel={SERIES}"
+
+
+def characters(operator: Operator, item_id: str) -> list[dict[str, Any]]:
+    """Every character value on ``item_id``'s timeline: times, fingerprint, name, type and series."""
+    found = []
+    for span in operator.metadata(item_id).get("timespan", []) or []:
+        if span.get("start") == "-INF":
+            continue
+        for group in span.get("group", []) or []:
+            if group.get("name") != CHARACTER_GROUP:
+                continue
+            outer = {f["name"]: f["value"][0]["value"] for f in group.get("field", []) or [] if f.get("value")}
+            for value in group.get("group", []) or []:
+                fields = {f["name"]: f["value"][0]["value"] for f in value.get("field", []) or [] if f.get("value")}
+                found.append({"start": float(parse_timecode(span["start"])), "end": float(parse_timecode(span["end"])),
+                              "fingerprint": fields["adu_av_valueId"], "name": fields["adu_av_value"],
+                              "type": outer.get("adu_analysisType"), "analyzer": outer.get("adu_analyzerId"),
+                              "series": fields.get("adu_av_series")})
+    return found
+
+
+def face_groups(operator: Operator, item_id: str) -> list[str]:
+    return [str(group.get("name")) for span in operator.metadata(item_id).get("timespan", []) or []
+            for group in span.get("group", []) or [] if str(group.get("name", "")).startswith("adu_face_")
+            and group.get("name") != CHARACTER_GROUP]
+
+
+def test_characters_analyse_rename_delete_reanalyse_and_train(start_service, operator: Operator,
+                                                               data_dir: Path) -> None:
+    cascade = data_dir / CASCADE_FILE
+    app = start_service(characters__cascade=str(cascade), **DIRECT)
+    clip = operator.import_file(data_dir / MEGAMIND)
+
+    # A hostile series name is refused, naming the parameter.
+    status, message = analyse(operator, clip, "cognitive_service_AnimationModel=../../etc/passwd")
+    assert status == "FAILED" and "cognitive_service_AnimationModel" in message
+
+    status, message = analyse(operator, clip, PARAMETER)
+    assert status == "FINISHED", message
+    found = characters(operator, clip)
+    assert found and face_groups(operator, clip) == []  # character groups only, never the face analyzer's
+    assert {(f["type"], f["analyzer"], f["series"]) for f in found} == {
+        ("character", "VidiplugCharacterAnalyzer", SERIES)}
+    shown = sorted({f["fingerprint"] for f in found if f["name"] == "Unknown"})
+    unknowns = unknown_items(operator)
+    assert len(shown) >= 2 and set(shown) <= set(unknowns)
+    named_fp, deleted_fp = shown[:2]
+    assert any("vcs_face_thumbnail" in (s.get("tag") or []) for s in operator.shapes(unknowns[named_fp]))
+    title = field_values(operator.metadata(unknowns[named_fp]), "title")
+    assert title and title[0].startswith("Unknown character") and SERIES in title[0]
+    # The stored unknowns live in the series' vector space.
+    engine = CharacterEngine(SERIES, cascade)
+    assert set(shown) <= {i.id for i in app.store.load_gallery(engine.info).identities}
+
+    # Naming a group: the timeline follows, and the character is known to the series from then on.
+    operator.set_fields(unknowns[named_fp], ("vcs_face_value", "Minion"))
+    wait_for(lambda: any(f["fingerprint"] == named_fp and f["name"] == "Minion" for f in characters(operator, clip)),
+             120, "the timeline to show the new name")
+    wait_for(lambda: status_of(operator, f"item/{unknowns[named_fp]}")[0] == "FINISHED", 60, "the relabel's status")
+    assert "Minion" in {i.name for i in app.store.load_gallery(engine.info, include_unknown=False).identities}
+
+    # Deleting one: suppressed, not re-imported nor shown by the next analysis.
+    operator.delete_item(unknowns[deleted_fp])
+    wait_for(lambda: app.store.get(deleted_fp).suppressed or None, 60, "the deleted fingerprint to be suppressed")
+    status, message = analyse(operator, clip, PARAMETER)
+    assert status == "FINISHED", message
+    assert operator.items_with("vcs_face_externalId", deleted_fp) == []
+    after = characters(operator, clip)
+    assert deleted_fp not in {f["fingerprint"] for f in after}
+    assert any(f["fingerprint"] == named_fp and f["name"] == "Minion" and f["series"] == SERIES for f in after)
+
+    # Training from uploaded images: only the items marked with the series train it.
+    assert app.registration is not None
+    training = app.registration.training_collection_id
+    crop = next(iter(sorted((data_dir / "sytwu_anime_faces").rglob("*.png")) or
+                     sorted((data_dir / "sytwu_anime_faces").rglob("*.jpg"))))
+    photo = operator.import_file(crop, ("vcs_face_isTrainingMaterial", "true"), ("vcs_face_value", "Roxanne"),
+                                 ("adu_av_series", SERIES))
+    operator.add_to_collection(training, photo)
+    put_fields(operator, f"collection/{training}", ("vidiplug_trainingRequested", "true"),
+               ("vidiplug_jobParameter", PARAMETER))
+    wait_for(lambda: generic(operator, f"collection/{training}").get("vidiplug_trainingRequested") == ["false"],
+             240, "training to run")
+    assert status_of(operator, f"collection/{training}")[0] == "FINISHED"
+    assert field_values(operator.metadata(photo), "vcs_face_method") == ["TRAINED"]
+    trained = app.store.load_gallery(engine.info, include_unknown=False)
+    assert "Roxanne" in {i.name for i in trained.identities}
