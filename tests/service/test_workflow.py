@@ -220,3 +220,20 @@ def test_emotion_per_face_puts_an_emotion_on_each_face_timespan(start_service, o
                                              Emotion="per-face"))
     assert job["status"] == "FINISHED", job
     check_emotions(operator, clip)
+
+
+def test_an_animation_model_job_writes_character_timespans(start_service, operator: Operator,
+                                                            data_dir: Path) -> None:
+    app = start_service(characters__cascade=str(data_dir / "lbpcascade_animeface/lbpcascade_animeface.xml"))
+    reg = app.registration
+    assert reg is not None
+    clip = operator.import_file(data_dir / "opencv_samples/opencv/samples/data/Megamind.avi")
+
+    job = operator.wait_job(operator.analyze(clip, reg.resource_id, reg.callback_id, AnimationModel="Megamind"))
+
+    assert job["status"] == "FINISHED", job
+    groups = [group for span in operator.metadata(clip).get("timespan", []) or []
+              for group in span.get("group", []) or [] if str(group.get("name", "")).startswith("adu_face_")]
+    assert groups and {g["name"] for g in groups} == {"adu_face_VidiplugCharacterAnalyzer"}
+    assert set(field_values(operator.metadata(clip), "adu_analysisType")) == {"character"}
+    assert set(field_values(operator.metadata(clip), "adu_av_series")) == {"Megamind"}
