@@ -19,8 +19,13 @@ import pytest
 from operator_api import Operator, field_values
 from service.test_direct_mode import DIRECT, analyse, generic, put_fields, status_of, unknown_items
 from support import wait_for
+from vidiplug.callbacks.bundle import build_relabel_bundle
 from vidiplug.engine.character import CharacterEngine
+from vidiplug.errors import JobParameterError
+from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.render.timecode import parse_timecode
+from vidiplug.service.params import parse_analyze_params, parse_train_params
+from vidiplug.settings import AnalysisDefaults
 
 pytestmark = pytest.mark.timeout(600)
 MEGAMIND = "opencv_samples/opencv/samples/data/Megamind.avi"
@@ -115,3 +120,27 @@ def test_characters_analyse_rename_delete_reanalyse_and_train(start_service, ope
     assert field_values(operator.metadata(photo), "vcs_face_method") == ["TRAINED"]
     trained = app.store.load_gallery(engine.info, include_unknown=False)
     assert "Roxanne" in {i.name for i in trained.identities}
+
+
+@pytest.mark.parametrize("hostile", ["../x", "a/b", "<script>", "x" * 65, "a\nb", "\"); api.delete(); //"])
+def test_a_hostile_series_name_is_refused_naming_the_parameter(hostile: str) -> None:
+    for parse in (lambda d: parse_analyze_params(d, AnalysisDefaults(), AnalyzeParams()),
+                  lambda d: parse_train_params(d, AnalysisDefaults())):
+        with pytest.raises(JobParameterError, match="cognitive_service_AnimationModel"):
+            parse({"cognitive_service_AnimationModel": hostile})
+
+
+def test_the_series_parameter_reaches_analyze_and_train_params() -> None:
+    data = {"cognitive_service_AnimationModel": " Dexter's Laboratory "}
+    assert parse_analyze_params(data, AnalysisDefaults(), AnalyzeParams()).series == "Dexter's Laboratory"
+    assert parse_train_params(data, AnalysisDefaults()).series == "Dexter's Laboratory"
+    assert parse_analyze_params({}, AnalysisDefaults(), AnalyzeParams()).series is None
+
+
+def test_a_relabel_rewrites_the_character_groups_too() -> None:
+    files = build_relabel_bundle(job_id="VX-1", fingerprint="fp1", value_id="id2", value="Minion", item_id="VX-2",
+                                 item_fields={"vcs_face_value": "Minion"},
+                                 also_analyzers=("VidiplugCharacterAnalyzer",))
+    assert [f.name for f in files] == ["010-vidiplug-relabel.xml", "011-vidiplug-relabel-VidiplugCharacterAnalyzer.xml"]
+    assert b"adu_face_VidiplugCharacterAnalyzer" in files[1].data and b"adu_face_VidiplugCharacterAnalyzer" \
+        not in files[0].data
