@@ -13,6 +13,7 @@ Two paths, because no single cheap detector sees both styles:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,17 +45,27 @@ class AnimeCascade:
         self.path = path
         if not self.path.is_file():
             raise ModelNotFound(f"anime face cascade not found at {self.path}")
-        self._cascade = cv2.CascadeClassifier(str(self.path))
-        if self._cascade.empty():
+        # One classifier per thread: a cv2.CascadeClassifier shared by analysis's detection threads
+        # gives different boxes from run to run (it is not thread-safe), so the same clip grouped
+        # its characters differently each time and stored characters were missed on re-analysis.
+        self._local = threading.local()
+        if self._classifier().empty():
             raise ModelNotFound(f"OpenCV could not load the anime face cascade {self.path}")
         self.min_size_px = min_size_px
         self.neighbours = neighbours
 
+    def _classifier(self) -> cv2.CascadeClassifier:
+        """This thread's classifier, loaded on its first use."""
+        cascade: cv2.CascadeClassifier | None = getattr(self._local, "cascade", None)
+        if cascade is None:
+            cascade = self._local.cascade = cv2.CascadeClassifier(str(self.path))
+        return cascade
+
     def detect(self, image: NDArray[np.uint8]) -> list[Detection]:
         """Anime faces in an RGB uint8 image, score 0.9 each (the cascade gives no score of its own)."""
         grey = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-        found = self._cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=self.neighbours,
-                                               minSize=(self.min_size_px, self.min_size_px))
+        found = self._classifier().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=self.neighbours,
+                                                    minSize=(self.min_size_px, self.min_size_px))
         return [_detection(x, y, w, h, 0.9) for x, y, w, h in np.asarray(found).reshape(-1, 4)]
 
 
