@@ -16,7 +16,15 @@ Section ``speed``: CharacterEngine detect + embed on every frame of opencv_sampl
 (270 frames, 11.26 s, 720x528): frames per second (decode excluded) and real-time factor
 (engine seconds / clip seconds; below 1 is faster than real time).
 
-    python benchmarks/characters.py [--section detection|fewshot|speed|all] [--iou 0.5] [--splits 20] [--json]
+Section ``reanalysis``: Megamind.avi analysed ``--runs`` times (default 3) with CharacterEngine
+and one SQLite identity store, as the service does: unknown characters are stored after each run
+and matched by the next. Per run: characters reported, new fingerprints minted, and sightings (face
+records) whose fingerprint differs from the previous run's at the same time and place. A stable
+store mints fingerprints on the first run only. The plain baseline is the first run itself (an
+empty store: every character new).
+
+    python benchmarks/characters.py [--section detection|fewshot|speed|reanalysis|all] [--runs 3]
+                                    [--iou 0.5] [--splits 20] [--json]
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import argparse
 import csv
 import json
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,6 +48,8 @@ from vidiplug.engine.base import Box, Detection
 from vidiplug.engine.cartoon_detect import AnimeCascade, CartoonDetector, SkinBlobs
 from vidiplug.engine.character import CharacterEngine
 from vidiplug.engine.character_features import character_features
+from vidiplug.identity.store import SqliteStore
+from vidiplug.pipeline.analyze import analyze_media
 
 DEXTER = DATA / "dexters_lab"
 ANIME = DATA / "sytwu_anime_faces" / "face_dataset"
@@ -174,12 +185,30 @@ def speed_figures(path: Path = MEGAMIND, cascade_path: Path = CASCADE) -> dict[s
             "realtime_factor": spent / max(clip_s, 1e-9), "clip_s": clip_s}
 
 
+def reanalysis_figures(path: Path = MEGAMIND, cascade_path: Path = CASCADE, runs: int = 3,
+                       ) -> dict[str, dict[str, float]]:
+    """Per run of ``path`` against one store: characters, new fingerprints, sightings moved since the last run."""
+    engine = CharacterEngine("benchmark", cascade_path)
+    figures: dict[str, dict[str, float]] = {}
+    previous: dict[tuple[float, int, int], str | None] | None = None
+    with tempfile.TemporaryDirectory() as folder, SqliteStore(Path(folder) / "store.sqlite") as store:
+        for run in range(1, runs + 1):
+            result = analyze_media(path, engine, store.load_gallery(engine.info), store=store)
+            sightings = {(round(f.time_s, 3), int(f.box.x1), int(f.box.y1)): f.fingerprint for f in result.faces}
+            moved = 0 if previous is None else sum(previous.get(key, fp) != fp for key, fp in sightings.items())
+            previous = sightings
+            figures[f"run{run}"] = {"characters": len(result.people), "new": sum(p.is_new for p in result.people),
+                                    "sightings": len(sightings), "moved": moved}
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sections and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--section", choices=["detection", "fewshot", "speed", "all"], default="all")
+    parser.add_argument("--section", choices=["detection", "fewshot", "speed", "reanalysis", "all"], default="all")
     parser.add_argument("--iou", type=float, default=0.5)
     parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     report: dict[str, object] = {}
@@ -195,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         report["fewshot"] = few
     if args.section in ("speed", "all"):
         report["speed"] = speed_figures()
+    if args.section in ("reanalysis", "all"):
+        report["reanalysis"] = reanalysis_figures(runs=args.runs)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

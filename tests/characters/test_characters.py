@@ -121,6 +121,17 @@ def test_megamind_clip_gives_character_appearances(tmp_path: Path, capsys: pytes
     assert min(firsts) >= 0.5
 
 
+def test_reanalysing_megamind_against_the_store_mints_no_new_characters(bench: ModuleType) -> None:
+    """The service's loop: analyse, store the unknowns, analyse again. Stored look-alike characters
+    once made every later run mint new fingerprints (benchmarks/characters.py --section reanalysis)."""
+    runs = bench.reanalysis_figures(runs=3)
+
+    assert runs["run1"]["new"] == runs["run1"]["characters"] >= 2
+    assert runs["run2"]["new"] == 0 and runs["run3"]["new"] == 0
+    assert runs["run2"]["characters"] <= runs["run1"]["characters"]
+    assert runs["run3"]["moved"] == 0  # settled: the third run assigns every sighting as the second did
+
+
 def test_series_train_then_recognise_a_held_out_image(tmp_path: Path, engine: CharacterEngine) -> None:
     train = tmp_path / "train"
     held_out: dict[str, list[Path]] = {}

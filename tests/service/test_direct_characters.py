@@ -216,9 +216,11 @@ def test_a_named_character_is_recognised_by_the_next_analysis(start_service, ope
     assert operator.items_with("vcs_face_externalId", named_fp) == [named_item]
     assert field_values(operator.metadata(named_item), "vcs_face_value") == ["Minion"]
 
-    # Not asserted (issue 16 stays open on it): re-analysing Megamind regroups some of a stored
-    # character's sightings into new unknowns, also with nobody named (the margin rule among
-    # look-alike characters), so the named character may not cover every span it had.
+    # No character comes back as a new unknown item: the stored ones are matched (look-alikes too).
+    assert set(unknown_items(operator)) <= set(unknowns)
+    # Not asserted: that the named character keeps every span it had. The first analysis grouped
+    # sightings with an empty store, the second decides each against the stored vectors, and a
+    # few ambiguous sightings move between stored characters (benchmarks/characters.py, "moved").
 
 
 def test_character_detection_on_parallel_threads_finds_what_one_thread_finds(data_dir: Path) -> None:

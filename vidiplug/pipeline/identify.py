@@ -89,10 +89,53 @@ def identify_tracks(tracker: Tracker, gallery: Gallery, params: AnalyzeParams, r
             members = [segments[i] for i in cluster]
             if max(o.det_score for t in members for o in t.observations) < params.unknown_min_detection:
                 continue
+            known_as = stored_unknown_for(cluster, segments, gallery, decided, pairs, rules)
+            if known_as is not None:
+                identity, link = known_as
+                for i in cluster:
+                    decided[i] = Decision(segments[i], identity, link)
+                continue
             identity = Identity(str(uuid.uuid4()), None, IdentityKind.UNKNOWN)
             for i in cluster:
                 decided[i] = Decision(segments[i], identity, 1.0, is_new=True)
     return [decided.get(i, Decision(track, None, 0.0)) for i, track in enumerate(segments)]
+
+
+def stored_unknown_for(
+    cluster: list[int], segments: list[Track], gallery: Gallery, decided: dict[int, Decision],
+    conflicts: list[tuple[int, int]], rules: DecisionRules,
+) -> tuple[Identity, float] | None:
+    """The stored unknown fingerprint a group of unrecognised tracks already is, with its link.
+
+    A group no track of which the open-set decision accepted would otherwise become a new
+    fingerprint. When the gallery holds two look-alike fingerprints (a character or person
+    split by an earlier run), its tracks fail the best-versus-second margin between them, and
+    every later analysis would mint yet another fingerprint for the same face. Between
+    unknowns that margin guards nothing (no name is at stake), so the group joins the stored
+    unknown it links to by the same average-link rule that groups unknowns inside one video:
+    the mean cosine of its tracks' mean vectors to the fingerprint's stored vectors, at least
+    ``rules.group``. Named identities are never given this way, and a fingerprint already
+    taken in this analysis by a track seen in the same frame as the group is not a candidate.
+    A suppressed (deleted) fingerprint is: its face stays unreported instead of coming back new.
+    """
+    candidates = [k for k, identity in enumerate(gallery.identities) if identity.kind is IdentityKind.UNKNOWN]
+    if not candidates or gallery.vectors.shape[0] == 0:
+        return None
+    means = np.stack([segments[i].mean_embedding() for i in cluster])
+    sims = means @ gallery.vectors.T  # (tracks, stored vectors)
+    totals = np.zeros(len(gallery), np.float64)
+    np.add.at(totals, gallery.owners, sims.mean(axis=0))
+    counts = np.bincount(gallery.owners, minlength=len(gallery)).astype(np.float64)
+    links = np.where(counts > 0, totals / np.maximum(counts, 1.0), -np.inf)
+    members = set(cluster)
+    busy = {j for a, b in conflicts for i, j in ((a, b), (b, a)) if i in members}
+    for k in sorted(candidates, key=lambda k: -links[k]):
+        if links[k] < rules.group:
+            return None
+        identity = gallery.identities[k]
+        if not any(d.identity is not None and d.identity.id == identity.id for j, d in decided.items() if j in busy):
+            return identity, round(float(links[k]), 4)
+    return None
 
 
 def verified_segments(tracks: list[Track], gallery: Gallery, rules: DecisionRules, threshold: float) -> list[Track]:

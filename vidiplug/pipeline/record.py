@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from vidiplug.engine.base import EngineInfo
@@ -80,6 +81,24 @@ def thumbnail_jpeg(tracks: Sequence[Track]) -> bytes | None:
     return buffer.getvalue()
 
 
+def representative_faces(tracks: Sequence[Track], keep: int) -> list[tuple[float, NDArray[np.float32]]]:
+    """Up to ``keep`` (quality, embedding) pairs that cover the tracks: each track's best face
+    first, best tracks first, then each one's second best, and so on.
+
+    The best faces of the whole group would often all come from its longest, sharpest track,
+    and the next analysis of the same media would then miss the group's other tracks (other
+    angles, other lighting) and mint new fingerprints for them.
+    """
+    ranked = [sorted(((o.quality, o.embedding) for o in t.observations), key=lambda p: -p[0]) for t in tracks]
+    ranked = sorted((r for r in ranked if r), key=lambda r: -r[0][0])
+    chosen: list[tuple[float, NDArray[np.float32]]] = []
+    for depth in range(max((len(r) for r in ranked), default=0)):
+        chosen.extend(r[depth] for r in ranked if depth < len(r))
+        if len(chosen) >= keep:
+            break
+    return chosen[:keep]
+
+
 def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: int, thumbnail: bytes | None,
           judged: set[str], join_similarity: float | None) -> str:
     """Write one identity's faces to the store; the id of the identity the store kept."""
@@ -87,9 +106,7 @@ def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: i
     assert identity is not None
     if identity.kind is not IdentityKind.UNKNOWN:
         return identity.id  # known people are trained, not learnt from analyses
-    pairs = sorted(
-        ((o.quality, o.embedding) for d in group for o in d.track.observations), key=lambda p: -p[0]
-    )[:keep]
+    pairs = representative_faces([d.track for d in group], keep)
     vectors = np.stack([e for _, e in pairs]).astype(np.float32)
     qualities = [q for q, _ in pairs]
     if group[0].is_new:
