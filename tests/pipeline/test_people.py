@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from vidiplug.engine.base import Box, EngineInfo
 from vidiplug.engine.dlib import RULES
-from vidiplug.identity.gallery import Identity, IdentityKind
+from vidiplug.identity.gallery import Gallery, Identity, IdentityKind
 from vidiplug.pipeline.identify import Decision
 from vidiplug.pipeline.people import identity_facts, people_from_records, track_records
 from vidiplug.pipeline.record import record_decisions
@@ -118,6 +118,22 @@ def test_recording_writes_new_and_matched_unknowns_once_and_never_known_or_hidde
     assert set(recorded.thumbnails) == {"ann-id", "new-id", "stranger-id"}
     assert [d.identity.id if d.identity else None for d in recorded.decisions] == [
         "ann-id", "new-id", "new-id", "stranger-id", "hidden-id"]
+
+
+def test_a_matched_unknown_is_given_only_faces_its_stored_vectors_do_not_already_hold() -> None:
+    seen = track(4, [3.0])  # its vector is unit axis 0, stored already
+    fresh = track(6, [6.0])  # unit axis 2: nothing like it is stored
+    gallery = Gallery(ENGINE)
+    gallery.add(STRANGER, seen.observations[0].embedding[None, :])
+    store = RecordingStore()
+
+    record_decisions([Decision(seen, STRANGER, 0.8)], ENGINE, store=store,  # type: ignore[arg-type]
+                     keep_vectors=3, gallery=gallery)
+    assert store.added == []  # the same media analysed again adds nothing (nothing stored is pushed out)
+
+    record_decisions([Decision(seen, STRANGER, 0.8), Decision(fresh, STRANGER, 0.8)], ENGINE,
+                     store=store, keep_vectors=3, gallery=gallery)  # type: ignore[arg-type]
+    assert store.added == [("stranger-id", 1)]  # only the new angle
 
 
 def test_a_new_fingerprint_the_store_answers_with_another_identity_is_reported_as_that_one() -> None:

@@ -115,7 +115,7 @@ def analyze_media(
     judged = {identity.id for identity in gallery.identities}
     judged |= {d.identity.id for d in decisions if d.is_new and d.identity is not None}
     recorded = record_decisions(decisions, engine.info, store=store, keep_vectors=params.keep_vectors,
-                                judged=judged, join_similarity=rules.group)
+                                judged=judged, join_similarity=rules.group, gallery=gallery)
     tracks = track_records(recorded.decisions)
     people = people_from_records(
         tracks, identity_facts(recorded.decisions), recorded.thumbnails,

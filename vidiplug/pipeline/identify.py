@@ -112,21 +112,22 @@ def stored_unknown_for(
     split by an earlier run), its tracks fail the best-versus-second margin between them, and
     every later analysis would mint yet another fingerprint for the same face. Between
     unknowns that margin guards nothing (no name is at stake), so the group joins the stored
-    unknown it links to by the same average-link rule that groups unknowns inside one video:
-    the mean cosine of its tracks' mean vectors to the fingerprint's stored vectors, at least
-    ``rules.group``. Named identities are never given this way, and a fingerprint already
-    taken in this analysis by a track seen in the same frame as the group is not a candidate.
-    A suppressed (deleted) fingerprint is: its face stays unreported instead of coming back new.
+    unknown it links to by the level that groups unknowns inside one video: the mean cosine of
+    its tracks' mean vectors to the unit mean of the fingerprint's stored vectors, at least
+    ``rules.group``. (A mean, because grouping compares track means, and single stored faces
+    are noisier: their cosines to a track mean run lower, even for the very face stored.)
+    Named identities are never given this way, and a fingerprint already taken in this
+    analysis by a track seen in the same frame as the group is not a candidate. A suppressed
+    (deleted) fingerprint is: its face stays unreported instead of coming back new.
     """
     candidates = [k for k, identity in enumerate(gallery.identities) if identity.kind is IdentityKind.UNKNOWN]
     if not candidates or gallery.vectors.shape[0] == 0:
         return None
+    centroids = np.zeros((len(gallery), gallery.info.dim), np.float64)
+    np.add.at(centroids, gallery.owners, gallery.vectors)
+    norms = np.linalg.norm(centroids, axis=1)
     means = np.stack([segments[i].mean_embedding() for i in cluster])
-    sims = means @ gallery.vectors.T  # (tracks, stored vectors)
-    totals = np.zeros(len(gallery), np.float64)
-    np.add.at(totals, gallery.owners, sims.mean(axis=0))
-    counts = np.bincount(gallery.owners, minlength=len(gallery)).astype(np.float64)
-    links = np.where(counts > 0, totals / np.maximum(counts, 1.0), -np.inf)
+    links = np.where(norms > 0, (means @ (centroids / np.maximum(norms, 1e-12)[:, None]).T).mean(axis=0), -np.inf)
     members = set(cluster)
     busy = {j for a, b in conflicts for i, j in ((a, b), (b, a)) if i in members}
     for k in sorted(candidates, key=lambda k: -links[k]):

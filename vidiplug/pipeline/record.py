@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from vidiplug.engine.base import EngineInfo
-from vidiplug.identity.gallery import IdentityKind
+from vidiplug.identity.gallery import Gallery, IdentityKind
 from vidiplug.identity.store import IdentityStore
 from vidiplug.pipeline.identify import Decision
 from vidiplug.pipeline.tracking import Track
@@ -39,7 +39,7 @@ class Recorded:
 
 def record_decisions(
     decisions: Sequence[Decision], info: EngineInfo, *, store: IdentityStore | None, keep_vectors: int,
-    judged: Collection[str] = (), join_similarity: float | None = None,
+    judged: Collection[str] = (), join_similarity: float | None = None, gallery: Gallery | None = None,
 ) -> Recorded:
     """Thumbnails for every reported identity; with ``store``, new unknowns created and matched unknowns enriched.
 
@@ -47,7 +47,9 @@ def record_decisions(
     unknown joins a stored one that another instance created for the same person since this
     analysis read its gallery (average cosine at least ``join_similarity``; ``judged``: the
     identities this analysis already decided on, never joined), found and created in one
-    store transaction.
+    store transaction. A matched unknown is given only the faces that ``gallery`` (the one the
+    decisions were made against) does not already hold for it at the grouping level, so
+    analysing the same media again adds nothing, and the faces that made it match stay stored.
     """
     by_identity: dict[str, list[Decision]] = {}
     for decision in decisions:
@@ -60,7 +62,7 @@ def record_decisions(
         thumbnail = thumbnail_jpeg(tracks)
         kept_id = identity_id
         if store is not None:
-            kept_id = _save(store, group, info, keep_vectors, thumbnail, set(judged), join_similarity)
+            kept_id = _save(store, group, info, keep_vectors, thumbnail, set(judged), join_similarity, gallery)
         thumbnails[kept_id] = thumbnail
         if kept_id != identity_id:
             for decision in group:
@@ -99,18 +101,33 @@ def representative_faces(tracks: Sequence[Track], keep: int) -> list[tuple[float
     return chosen[:keep]
 
 
+def _novel(pairs: list[tuple[float, NDArray[np.float32]]], identity_id: str, gallery: Gallery | None,
+           level: float) -> list[tuple[float, NDArray[np.float32]]]:
+    """The faces of ``pairs`` whose best cosine to the identity's vectors in ``gallery`` is under ``level``."""
+    if gallery is None:
+        return pairs
+    index = next((k for k, known in enumerate(gallery.identities) if known.id == identity_id), None)
+    stored = gallery.vectors[gallery.owners == index] if index is not None else gallery.vectors[:0]
+    if stored.shape[0] == 0 or not pairs:
+        return pairs
+    best = (np.stack([e for _, e in pairs]) @ stored.T).max(axis=1)
+    return [pair for pair, similarity in zip(pairs, best) if similarity < level]
+
+
 def _save(store: IdentityStore, group: list[Decision], info: EngineInfo, keep: int, thumbnail: bytes | None,
-          judged: set[str], join_similarity: float | None) -> str:
+          judged: set[str], join_similarity: float | None, gallery: Gallery | None = None) -> str:
     """Write one identity's faces to the store; the id of the identity the store kept."""
     identity = group[0].identity
     assert identity is not None
     if identity.kind is not IdentityKind.UNKNOWN:
         return identity.id  # known people are trained, not learnt from analyses
     pairs = representative_faces([d.track for d in group], keep)
-    vectors = np.stack([e for _, e in pairs]).astype(np.float32)
-    qualities = [q for q, _ in pairs]
     if group[0].is_new:
-        return store.create_unknown(info, vectors, qualities, thumbnail, identity_id=identity.id,
+        vectors = np.stack([e for _, e in pairs]).astype(np.float32)
+        return store.create_unknown(info, vectors, [q for q, _ in pairs], thumbnail, identity_id=identity.id,
                                     join_similarity=join_similarity, exclude=judged, keep_best=keep).id
-    store.add_vectors(identity.id, info, vectors, qualities, keep_best=keep)
+    novel = _novel(pairs, identity.id, gallery, info.rules.group)
+    if novel:
+        vectors = np.stack([e for _, e in novel]).astype(np.float32)
+        store.add_vectors(identity.id, info, vectors, [q for q, _ in novel], keep_best=keep)
     return identity.id
