@@ -75,6 +75,15 @@ def test_anime_few_shot_top1(bench: ModuleType) -> None:
     assert float(np.mean(scores)) >= 0.75
 
 
+def test_the_naming_rule_names_right_at_least_nine_times_in_ten_on_both_styles(bench: ModuleType) -> None:
+    for load in (bench.anime_vectors, bench.dexter_vectors):
+        vectors, labels, _ = load()
+        figures = bench.few_shot_naming(vectors, labels, shots=3, splits=20)
+        # measured: anime names 0.50 of the crops at precision 0.918, Dexter's Lab 0.53 at 0.939
+        assert figures["name_precision"] >= 0.9, (load.__name__, figures)
+        assert figures["named_share"] >= 0.4, (load.__name__, figures)
+
+
 def test_two_characters_never_share_a_group_on_dexters_lab(bench: ModuleType, engine: CharacterEngine) -> None:
     truth: dict[str, list[tuple[Box, str]]] = {}
     with (DATA / "dexters_lab" / "annotations.csv").open(newline="") as handle:
@@ -157,10 +166,11 @@ def test_series_train_then_recognise_a_held_out_image(tmp_path: Path, engine: Ch
             found = [g for g in analysis.groups if g.known]
             named += bool(found)
             correct += any(g.name == who for g in found)
-    # measured: 27 of the 50 held-out images named (the others left unknown by the margin rule),
-    # 18 of those 27 correctly (0.67); the cascade's tighter crops differ from the training crops
-    assert named >= 20
-    assert correct / named >= 0.6
+    # measured: 10 of the 50 held-out images named (the others left unknown by the margin rule),
+    # 8 of those 10 correctly; the cascade's tighter crops differ from the training crops. With
+    # the margin at 0.02 it named 27 and 18 correctly (0.67): too many wrong names.
+    assert named >= 8
+    assert correct / named >= 0.75
 
 
 def test_cli_train_and_still_image_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -216,8 +216,13 @@ def test_a_named_character_is_recognised_by_the_next_analysis(start_service, ope
     assert operator.items_with("vcs_face_externalId", named_fp) == [named_item]
     assert field_values(operator.metadata(named_item), "vcs_face_value") == ["Minion"]
 
-    # No character comes back as a new unknown item: the stored ones are matched (look-alikes too).
-    assert set(unknown_items(operator)) <= set(unknowns)
+    # No other character comes back as a new unknown item: the stored ones are matched (look-alikes
+    # too). A sighting of the named group that now resembles Minion and a look-alike alike is not
+    # named (the margin) and may become an unknown of its own: only those may be new.
+    extra = set(unknown_items(operator)) - set(unknowns)
+    for f in second:
+        if f["fingerprint"] in extra:
+            assert any(start < f["end"] and f["start"] < end for start, end in named_spans), f
     # Not asserted: that the named character keeps every span it had. The first analysis grouped
     # sightings with an empty store, the second decides each against the stored vectors, and a
     # few ambiguous sightings move between stored characters (benchmarks/characters.py, "moved").
