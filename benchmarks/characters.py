@@ -48,8 +48,8 @@ from numpy.typing import NDArray
 
 from shared_clips import DATA
 from vidiplug.engine.base import Box, Detection
-from vidiplug.engine.cartoon_detect import AnimeCascade, CartoonDetector, SkinBlobs
 from vidiplug.engine.calibration import DecisionRules
+from vidiplug.engine.cartoon_detect import AnimeCascade, CartoonDetector, SkinBlobs
 from vidiplug.engine.character import RULES, CharacterEngine
 from vidiplug.engine.character_features import character_features
 from vidiplug.identity.store import SqliteStore
