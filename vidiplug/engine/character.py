@@ -34,7 +34,8 @@ SERIES_PATTERN = re.compile(r"^[\w][\w .'&()-]{0,63}$")
 # styles we have, anime and Western (3 examples per character, nearest centroid, 20 splits):
 # 0.02 named 76 % of sightings at precision 0.86 (anime) / 0.89 (Dexter's Lab), 0.04 names
 # half of them at 0.92 / 0.94, 0.06 a third at 0.94 / 0.96. An unnamed sighting stays in an
-# unknown group an archivist can name; a wrong name goes into the archive. Unknown sightings join a group at cosine ``group`` to its centroid: on the
+# unknown group an archivist can name; a wrong name goes into the archive.
+# Unknown sightings join a group at cosine ``group`` to its centroid: on the
 # Dexter's Lab frames (146 detections of 4 named characters) 0.85 still put Mom and Dee Dee
 # in one group, 0.87 and 0.90 kept every group to one character.
 RULES = DecisionRules(
