@@ -10,14 +10,14 @@ import json
 import sys
 from pathlib import Path
 
-from PIL import Image
-
 from vidiplug.engine.character import CharacterEngine
 from vidiplug.errors import MediaError, VidiplugError
 from vidiplug.identity.gallery import Gallery
 from vidiplug.identity.store import open_store
-from vidiplug.pipeline.characters import analyze_characters, series_gallery, train_series
-from vidiplug.render.animated_characters import animated_characters_json, thumbnail_id
+from vidiplug.media import probe_media
+from vidiplug.pipeline.analyze import analyze_media
+from vidiplug.pipeline.characters import character_gallery, train_series
+from vidiplug.render.animated_characters import animated_characters_json
 from vidiplug.settings import Settings
 
 
@@ -43,23 +43,33 @@ def run_characters(args: argparse.Namespace) -> int:
 
 
 def run_character_analyze(args: argparse.Namespace, media: Path) -> int:
-    """``vidiplug analyze MEDIA --characters SERIES``: the animatedCharacters JSON of ``media``."""
+    """``vidiplug analyze MEDIA --characters SERIES``: the animatedCharacters JSON of ``media``.
+
+    The same analysis as the service's: ``analyze_media`` with the series' engine, against the
+    series' trained characters and stored unknowns; with ``--store``, new unknown characters are
+    stored there (named later, they are recognised from then on).
+    """
+    from vidiplug.cli.commands import analyze_params
+
     if args.format != "json":
         raise VidiplugError("--characters writes JSON only (--format json)")
     if not media.is_file():
         raise MediaError(str(media), "no such file")
+    probe_media(media)  # fail on a bad file before loading anything
     engine = CharacterEngine(args.characters, args.cascade)
-    gallery = Gallery(engine.info)
+    settings = _settings(args)
+    params = analyze_params(args, settings)
     if args.store is not None:
-        with open_store(_settings(args).store.resolved_url()) as store:
-            gallery = series_gallery(store, engine)
-    interval = args.interval if args.interval is not None else 0.5
-    analysis = analyze_characters(engine, gallery, media, interval_s=interval)
-    document = animated_characters_json(analysis)
+        with open_store(settings.store.resolved_url()) as store:
+            result = analyze_media(media, engine, character_gallery(store, engine), params, store=store)
+    else:
+        result = analyze_media(media, engine, Gallery(engine.info), params)
+    document = animated_characters_json(result, engine.series)
     if args.thumbnails is not None:
         args.thumbnails.mkdir(parents=True, exist_ok=True)
-        for group in analysis.groups:
-            Image.fromarray(group.thumbnail).save(args.thumbnails / f"{thumbnail_id(analysis.series, group)}.jpg")
+        for person in result.people:
+            if person.thumbnail_jpeg:
+                (args.thumbnails / f"{person.fingerprint}.jpg").write_bytes(person.thumbnail_jpeg)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if args.out is not None:
         args.out.write_text(text + "\n", encoding="utf-8")

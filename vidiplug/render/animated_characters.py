@@ -1,19 +1,17 @@
-"""Video Indexer's ``animatedCharacters`` JSON for a CharacterAnalysis.
+"""Video Indexer's ``animatedCharacters`` JSON for the analysis of a series (an AnalysisResult).
 
 Each character: ``id``, ``name``, ``isKnownCharacter``, ``confidence``, ``thumbnailId``,
 ``seenDuration``, ``seenDurationRatio``, ``appearances`` (``startTime``/``endTime`` as
 ``H:MM:SS.fff`` plus ``startSeconds``/``endSeconds``) and, beyond Video Indexer, ``instances``:
 every sighting's time and box (x1, y1, x2, y2 pixels), which is how a still image reports where
-each character is.
+each character is. Characters are numbered in order of first appearance; unknown ones are named
+``Unknown #N`` in that order. ``thumbnailId`` is the character's fingerprint (the CLI writes
+``<thumbnailId>.jpg``), so it stays the same across analyses against one store.
 """
 
 from __future__ import annotations
 
-import uuid
-
-from vidiplug.pipeline.characters import CharacterAnalysis, CharacterGroup
-
-THUMBNAIL_NAMESPACE = uuid.UUID("5b0f4a8e-16c1-4c5e-9a39-2f1d0c6a7e16")
+from vidiplug.pipeline.results import AnalysisResult, PersonResult
 
 
 def vi_time(seconds: float) -> str:
@@ -25,52 +23,38 @@ def vi_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
-def appearances(group: CharacterGroup, interval_s: float, duration_s: float) -> list[tuple[float, float]]:
-    """(start, end) seconds of a group's runs of sightings; a gap over 1.5 intervals starts a new run.
-
-    Each sighting stands for one interval (clipped to the media's duration when known).
-    """
-    times = sorted({s.time_s for s in group.sightings})
-    runs: list[tuple[float, float]] = []
-    for time_s in times:
-        end = time_s + interval_s if duration_s <= 0 else min(duration_s, time_s + interval_s)
-        if runs and time_s - runs[-1][1] <= 0.5 * interval_s + 1e-9:
-            runs[-1] = (runs[-1][0], max(runs[-1][1], end))
-        else:
-            runs.append((time_s, end))
-    return runs
+def _first_seen(person: PersonResult) -> float:
+    return min((a.start_s for a in person.appearances), default=float("inf"))
 
 
-def thumbnail_id(series: str, group: CharacterGroup) -> str:
-    """A stable id for a group's thumbnail (the file the CLI writes is ``<id>.jpg``)."""
-    return str(uuid.uuid5(THUMBNAIL_NAMESPACE, f"{series}\n{group.number}\n{group.name}"))
-
-
-def character_json(analysis: CharacterAnalysis, group: CharacterGroup) -> dict[str, object]:
-    """One ``animatedCharacters`` entry."""
-    runs = [(0.0, 0.0)] if analysis.is_image else appearances(group, analysis.interval_s, analysis.duration_s)
-    seen = sum(end - start for start, end in runs)
-    return {
-        "id": group.number,
-        "name": group.name,
-        "isKnownCharacter": group.known,
-        "confidence": round(sum(group.scores) / max(1, len(group.scores)), 4),
-        "thumbnailId": thumbnail_id(analysis.series, group),
-        "seenDuration": round(seen, 3),
-        "seenDurationRatio": round(seen / analysis.duration_s, 4) if analysis.duration_s > 0 else 0.0,
-        "appearances": [
-            {"startTime": vi_time(start), "endTime": vi_time(end),
-             "startSeconds": round(start, 3), "endSeconds": round(end, 3)}
-            for start, end in runs
-        ],
-        "instances": [{"seconds": round(s.time_s, 3), "box": s.box.as_list()} for s in group.sightings],
-    }
-
-
-def animated_characters_json(analysis: CharacterAnalysis) -> dict[str, object]:
-    """The whole document: the series (``animationModel``) and its ``animatedCharacters``."""
-    return {
-        "animationModel": analysis.series,
-        "duration": round(analysis.duration_s, 3),
-        "animatedCharacters": [character_json(analysis, group) for group in analysis.groups],
-    }
+def animated_characters_json(result: AnalysisResult, series: str) -> dict[str, object]:
+    """The whole document: the series (``animationModel``), the media's duration and its ``animatedCharacters``."""
+    duration = 0.0 if result.media.is_image else float(result.media.duration_s or 0.0)
+    seen_at: dict[str, list[tuple[float, list[float]]]] = {}
+    for face in result.faces:
+        if face.fingerprint is not None:
+            seen_at.setdefault(face.fingerprint, []).append((round(face.time_s, 3), face.box.as_list()))
+    characters: list[dict[str, object]] = []
+    unknowns = 0
+    for number, person in enumerate(sorted(result.people, key=_first_seen), start=1):
+        if not person.known:
+            unknowns += 1
+        runs = [(0.0, 0.0)] if result.media.is_image else [(a.start_s, a.end_s) for a in person.appearances]
+        seen = sum(end - start for start, end in runs)
+        characters.append({
+            "id": number,
+            "name": person.name if person.known and person.name else f"Unknown #{unknowns}",
+            "isKnownCharacter": person.known,
+            "confidence": round(person.confidence, 4),
+            "thumbnailId": person.fingerprint,
+            "seenDuration": round(seen, 3),
+            "seenDurationRatio": round(min(1.0, seen / duration), 4) if duration > 0 else 0.0,
+            "appearances": [
+                {"startTime": vi_time(start), "endTime": vi_time(end),
+                 "startSeconds": round(start, 3), "endSeconds": round(end, 3)}
+                for start, end in runs
+            ],
+            "instances": [{"seconds": t, "box": box}
+                          for t, box in sorted(seen_at.get(person.fingerprint, []), key=lambda pair: pair[0])],
+        })
+    return {"animationModel": series, "duration": round(duration, 3), "animatedCharacters": characters}

@@ -31,7 +31,7 @@ from vidiplug.identity.store import IdentityStore
 from vidiplug.media import probe_media
 from vidiplug.pipeline.analyze import analyze_media
 from vidiplug.pipeline.byom import Model, run_models
-from vidiplug.pipeline.characters import train_character_images
+from vidiplug.pipeline.characters import character_gallery, train_character_images
 from vidiplug.pipeline.params import AnalyzeParams
 from vidiplug.pipeline.results import AnalysisResult
 from vidiplug.pipeline.train import TrainingImage, train_images
@@ -231,9 +231,10 @@ def _analyze(context: JobContext, client: VidiCoreClient, job: Job, workdir: Pat
     media = _fetch(context, client, item_id, job.data.get("tag", "original"), workdir, report)
     # Deleted unknown items are noticed by the service's UnknownsWatch (suppressed in the
     # store) and, for this run, by the analyze script itself (left out of the metadata).
-    # The gallery of the engine's own vector space: a series' trained characters and its stored
-    # unknown groups, never face vectors (and the reverse).
-    gallery = context.store.load_gallery(engine.info)
+    # The gallery of the engine's own vector space: a series' trained characters (one mean each,
+    # as measured) and its stored unknown groups, never face vectors (and the reverse).
+    gallery = (character_gallery(context.store, engine) if isinstance(engine, CharacterEngine)
+               else context.store.load_gallery(engine.info))
     duration_s = probe_media(media).duration_s
     last_report = [time.monotonic()]
 
