@@ -412,3 +412,47 @@ def test_the_scheduled_trainer_trains_uploads_by_itself_until_stopped(
     finally:
         trainer.stop()
         scheduler.shutdown(wait=True)
+
+
+def test_character_images_train_their_series_and_face_photos_the_faces(
+        start_service: Callable[..., ServiceApp], operator: Operator, data_dir: Path, clock: FakeClock) -> None:
+    from vidiplug.engine.character import CharacterEngine
+
+    cascade = data_dir / "lbpcascade_animeface" / "lbpcascade_animeface.xml"
+    service = start_service(service__training_collection=f"AutoTrain-{uuid.uuid4().hex[:8]}",
+                            service__autotrain_debounce_s=DEBOUNCE_S, characters__cascade=str(cascade))
+    reg = registration(service)
+    trainer = trainer_for(service, clock)
+    upload(operator, data_dir, reg, OBAMA, "Barack Obama")
+    anime = data_dir / "sytwu_anime_faces" / "face_dataset"
+    for who in ("gura", "ina"):
+        image = sorted((anime / who).iterdir())[0]
+        item = operator.import_file(image, ("vcs_face_isTrainingMaterial", "true"), ("vcs_face_value", who),
+                                    ("adu_av_series", "Holo"))
+        operator.add_to_collection(reg.training_collection_id, item)
+
+    tick_past_debounce(trainer, clock)
+    (faces,) = train_jobs(operator, reg)  # one run at a time per collection: the faces first
+    assert "cognitive_service_AnimationModel" not in job_data(faces)
+    assert operator.wait_job(faces["jobId"])["status"] == "FINISHED"
+    trainer.tick()  # sees the faces' run end, then asks for the series'
+    jobs = train_jobs(operator, reg)
+    assert len(jobs) == 2
+    series_job = next(job for job in jobs if job["jobId"] != faces["jobId"])
+    assert job_data(series_job)["cognitive_service_AnimationModel"] == "Holo"
+    assert job_data(series_job)[REASON_KEY] == "2 items added"
+    assert operator.wait_job(series_job["jobId"])["status"] == "FINISHED"
+    trainer.tick()
+
+    holo = CharacterEngine("Holo", cascade)
+    assert {i.name for i in service.store.load_gallery(holo.info, include_unknown=False).identities} == {"gura", "ina"}
+    assert trained_names(service) == {"Barack Obama"}  # no character image went into the faces
+
+    # Renaming one character image trains that series again, and only it.
+    ina = next(i for i in operator.collection_items(reg.training_collection_id)
+               if field_values(operator.metadata(i), "vcs_face_value") == ["ina"])
+    operator.set_fields(ina, ("vcs_face_value", "Ninomae Ina'nis"))
+    tick_past_debounce(trainer, clock)
+    (again,) = [job for job in train_jobs(operator, reg) if job["jobId"] not in {faces["jobId"], series_job["jobId"]}]
+    assert job_data(again)["cognitive_service_AnimationModel"] == "Holo"
+    assert job_data(again)[REASON_KEY] == "1 item renamed"

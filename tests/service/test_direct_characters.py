@@ -11,6 +11,7 @@ with it.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,27 @@ def test_character_detection_on_parallel_threads_finds_what_one_thread_finds(dat
 
     serial = boxes(1)
     assert serial and boxes(2) == serial and boxes(2) == serial
+
+
+def test_autotrain_trains_a_series_from_its_character_images(start_service, operator: Operator,
+                                                             data_dir: Path) -> None:
+    cascade = data_dir / CASCADE_FILE
+    series = "AutoSeries"
+    app = start_service(service__autotrain=True, service__autotrain_debounce_s=0.2, characters__cascade=str(cascade),
+                        service__training_collection=f"AutoSeries-{uuid.uuid4().hex[:8]}", **DIRECT)
+    assert app.registration is not None
+    training = app.registration.training_collection_id
+    image = sorted((data_dir / "sytwu_anime_faces" / "face_dataset" / "kiara").iterdir())[0]
+    item = operator.import_file(image, ("vcs_face_isTrainingMaterial", "true"), ("vcs_face_value", "Kiara"),
+                                ("adu_av_series", series))
+
+    operator.add_to_collection(training, item)
+
+    wait_for(lambda: field_values(operator.metadata(item), "vcs_face_method") == ["TRAINED"], 240,
+             "autotrain to train the series")
+    engine = CharacterEngine(series, cascade)
+    assert "Kiara" in {i.name for i in app.store.load_gallery(engine.info, include_unknown=False).identities}
+    wait_for(lambda: generic(operator, f"collection/{training}").get("vidiplug_trainingRequested") == ["false"],
+             60, "the request field to be cleared")
+    parameters = generic(operator, f"collection/{training}")["vidiplug_jobParameter"]
+    assert f"cognitive_service_AnimationModel={series}" in parameters and "vidiplugAutotrain=true" in parameters

@@ -1,5 +1,10 @@
 """Automated training: watch the training collection and start a train job by itself, debounced.
 
+The collection holds two kinds of training material, trained by different runs: face photos,
+and character images marked with a series (``adu_av_series``), which a train run with
+``cognitive_service_AnimationModel=SERIES`` trains. Each kind (faces, and each series) is a
+scope watched on its own: a change to one series' images trains that series, not the faces.
+
 Service room: speaks VidiCore only through VidiCoreClient, keeps its state in the identity
 store (shared by every instance on it), and uses apscheduler only to run ``tick`` on an interval.
 """
@@ -27,6 +32,7 @@ from vidiplug.service.declaration import (
     STATUS_FIELD,
     TRAIN_REQUEST_FIELD,
 )
+from vidiplug.service.params import PREFIX
 from vidiplug.service.registration import Registration
 from vidiplug.service.reporting import generic_document
 from vidiplug.settings import Settings
@@ -45,15 +51,22 @@ SUCCEEDED = (JobState.FINISHED, JobState.FINISHED_WARNING)
 STATE_VERSION = 1
 STATE_KEY = "autotrain"
 """Key of the autotrain state in the identity store (``IdentityStore.load_state``)."""
+SERIES_FIELD = "adu_av_series"
+"""The item field that makes a training item a character image of that series."""
+ANIMATION_MODEL_KEY = PREFIX + "AnimationModel"
+SCOPE_MARK = "#series:"
+"""Joins a collection id and a series into the key of that series' scope (faces: the bare id)."""
 
 
 @dataclass(frozen=True)
 class Material:
-    """What training reads from one training item: the person's ``name`` (``vcs_face_value``)
-    and its ``original`` shapes as (shape id, file URIs) pairs."""
+    """What training reads from one training item: the person's ``name`` (``vcs_face_value``),
+    its ``original`` shapes as (shape id, file URIs) pairs, and the ``series`` of a character
+    image ("" for a face photo)."""
 
     name: str
     shapes: tuple[tuple[str, tuple[str, ...]], ...]
+    series: str = ""
 
 
 Snapshot = Mapping[str, Material]
@@ -78,6 +91,19 @@ def describe_changes(before: Snapshot, after: Snapshot) -> str:
     return ", ".join(parts) if parts else "no change"
 
 
+def scope_key(collection_id: str, series: str) -> str:
+    """The key of one scope: the collection id for faces, ``{id}#series:{series}`` for a series."""
+    return f"{collection_id}{SCOPE_MARK}{series}" if series else collection_id
+
+
+def split_scopes(material: Snapshot) -> dict[str, dict[str, Material]]:
+    """The material by scope: series → its items ("" → the face photos)."""
+    scopes: dict[str, dict[str, Material]] = {}
+    for item_id, entry in material.items():
+        scopes.setdefault(entry.series, {})[item_id] = entry
+    return scopes
+
+
 def legacy_state_path(settings: Settings) -> Path | None:
     """Where vidiplug before the shared store kept the autotrain state: ``<store>.autotrain.json``
     beside a SQLite store (None for PostgreSQL). Read once, moved into the store, then deleted."""
@@ -99,8 +125,8 @@ class TrainingOutcome:
 class TrainLauncher(Protocol):
     """How autotrain asks for a training run and follows it, per integration mode."""
 
-    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
-        """Ask for training on ``collection_id``; a handle to follow the run with."""
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str, series: str = "") -> str:
+        """Ask for training on ``collection_id`` (of ``series``' images when given); a handle to follow it."""
 
     def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
         """Where the run ``handle`` stands."""
@@ -116,10 +142,12 @@ class JobLauncher:
         self._resource_id = resource_id
         self._callback_id = callback_id
 
-    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str, series: str = "") -> str:
         """Start the job; its id."""
-        return client.start_train(collection_id, self._resource_id, self._callback_id,
-                                  {AUTOTRAIN_KEY: "true", REASON_KEY: reason}).id
+        data = {AUTOTRAIN_KEY: "true", REASON_KEY: reason}
+        if series:
+            data[ANIMATION_MODEL_KEY] = series
+        return client.start_train(collection_id, self._resource_id, self._callback_id, data).id
 
     def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
         """The job's state: ended when terminal (or gone), succeeded when FINISHED(_WARNING)."""
@@ -144,10 +172,12 @@ class RequestFieldLauncher:
     FAILED to ``vidiplug_status`` in the same change set.
     """
 
-    def start(self, client: VidiCoreClient, collection_id: str, reason: str) -> str:
-        """Set the request field (with the reason as a job parameter); the handle is the collection id."""
-        client.put_collection_metadata(collection_id, generic_document([
-            (TRAIN_REQUEST_FIELD, "true"), (PARAMETER_FIELD, f"{AUTOTRAIN_KEY}=true")]))
+    def start(self, client: VidiCoreClient, collection_id: str, reason: str, series: str = "") -> str:
+        """Set the request field (with the job parameters); the handle is the collection id."""
+        fields = [(TRAIN_REQUEST_FIELD, "true"), (PARAMETER_FIELD, f"{AUTOTRAIN_KEY}=true")]
+        if series:
+            fields.append((PARAMETER_FIELD, f"{ANIMATION_MODEL_KEY}={series}"))
+        client.put_collection_metadata(collection_id, generic_document(fields))
         return collection_id
 
     def outcome(self, client: VidiCoreClient, handle: str) -> TrainingOutcome:
@@ -221,7 +251,13 @@ class AutoTrainer:
         self._scheduler: BaseScheduler | None = None
         self._owns_scheduler = False
         saved = _parse_state(_stored_state(store, legacy_state_path(settings)), registration.state_key)
-        self._watches = {cid: _Watch(trained=saved.get(cid, {})) for cid in (registration.training_collection_id,)}
+        self._collections = (registration.training_collection_id,)
+        # One watch per scope (faces, each series), keyed by scope_key; a series seen before
+        # (in the kept state) is watched from the start, so removing all its images trains it too.
+        self._watches = {key: _Watch(trained=trained) for key, trained in saved.items()
+                         if key.split(SCOPE_MARK, 1)[0] in self._collections}
+        for collection_id in self._collections:
+            self._watches.setdefault(collection_id, _Watch(trained={}))
 
     def start(self, scheduler: BaseScheduler | None = None) -> None:
         """Run ``tick`` now and then every ``service.poll_interval_s`` seconds.
@@ -256,17 +292,28 @@ class AutoTrainer:
         with self._lock:
             try:
                 with self._client_factory() as client:
-                    for collection_id, watch in self._watches.items():
-                        self._check(client, collection_id, watch)
+                    for collection_id in self._collections:
+                        self._check_collection(client, collection_id)
             except VidiplugError as exc:
                 log.warning("autotrain: cannot check the training collection, trying again: %s", exc)
             except Exception:
                 # A bug here must not end the schedule; the traceback goes to the log.
                 log.exception("autotrain: internal error, trying again next tick")
 
-    def _check(self, client: VidiCoreClient, collection_id: str, watch: _Watch) -> None:
+    def _check_collection(self, client: VidiCoreClient, collection_id: str) -> None:
+        """Observe the collection once, then check each of its scopes (faces first, then series by name)."""
+        scopes = split_scopes(_observe(client, collection_id))
+        keys = {scope_key(collection_id, series): series for series in scopes}
+        for key in self._watches:
+            if key == collection_id or key.startswith(collection_id + SCOPE_MARK):
+                keys.setdefault(key, key[len(collection_id + SCOPE_MARK):] if key != collection_id else "")
+        for key in sorted(keys, key=lambda k: (k != collection_id, k)):
+            watch = self._watches.setdefault(key, _Watch(trained={}))
+            self._check(client, collection_id, watch, scopes.get(keys[key], {}), keys[key])
+
+    def _check(self, client: VidiCoreClient, collection_id: str, watch: _Watch,
+               material: dict[str, Material], series: str) -> None:
         now_s = self._clock()
-        material = _observe(client, collection_id)
         if material != watch.seen:
             watch.seen, watch.changed_at_s = material, now_s
         if watch.job_id is not None and not self._settle(client, watch, watch.job_id):
@@ -274,8 +321,8 @@ class AutoTrainer:
         if material in (watch.trained, watch.failed) or now_s - watch.changed_at_s < self._debounce_s:
             return
         if self._other_training(client, collection_id):
-            return
-        self._start_job(client, collection_id, watch, material)
+            return  # one training run at a time per collection (ours for another scope too)
+        self._start_job(client, collection_id, watch, material, series)
 
     def _settle(self, client: VidiCoreClient, watch: _Watch, job_id: str) -> bool:
         """Whether our run ``job_id`` has ended; records what a successful one trained on."""
@@ -298,14 +345,15 @@ class AutoTrainer:
         return self._launcher.busy(client, collection_id)
 
     def _start_job(self, client: VidiCoreClient, collection_id: str, watch: _Watch,
-                   material: dict[str, Material]) -> None:
+                   material: dict[str, Material], series: str) -> None:
         reason = describe_changes(watch.trained, material)
-        handle = self._launcher.start(client, collection_id, reason)
+        handle = self._launcher.start(client, collection_id, reason, series)
         watch.job_id, watch.job_material = handle, material
-        log.info("autotrain: asked for training (%s) on collection %s: %s", handle, collection_id, reason)
+        what = f"series {series!r}" if series else "faces"
+        log.info("autotrain: asked for training (%s) of %s on collection %s: %s", handle, what, collection_id, reason)
 
     def _save(self) -> None:
-        trained = {cid: watch.trained for cid, watch in self._watches.items()}
+        trained = {key: watch.trained for key, watch in self._watches.items()}
         try:
             self._store.save_state(STATE_KEY, _state_text(self._registration.state_key, trained))
         except StoreError as exc:
@@ -330,7 +378,8 @@ def _observe(client: VidiCoreClient, collection_id: str) -> dict[str, Material]:
         if item.field("vcs_face_isTrainingMaterial") != "true":
             continue
         shapes = tuple(sorted((shape.id, tuple(shape.uris)) for shape in item.shapes))
-        material[item_id] = Material(item.field("vcs_face_value") or "", shapes)
+        series = (item.field(SERIES_FIELD) or "").strip()
+        material[item_id] = Material(item.field("vcs_face_value") or "", shapes, series)
     return material
 
 
@@ -361,7 +410,7 @@ def _stored_state(store: IdentityStore, legacy: Path | None) -> str | None:
 
 
 def _parse_state(text: str | None, resource_id: str) -> dict[str, dict[str, Material]]:
-    """The material last trained per collection id; {} when none is kept, unreadable or not ours."""
+    """The material last trained per scope key (``scope_key``); {} when none is kept, unreadable or not ours."""
     if text is None:
         return {}
     try:
@@ -377,12 +426,12 @@ def _parse_state(text: str | None, resource_id: str) -> dict[str, dict[str, Mate
 
 def _material(entry: Any) -> Material:
     shapes = tuple((str(sid), tuple(str(u) for u in uris)) for sid, uris in entry["shapes"])
-    return Material(str(entry["name"]), shapes)
+    return Material(str(entry["name"]), shapes, str(entry.get("series", "")))
 
 
 def _state_text(resource_id: str, trained: Mapping[str, Snapshot]) -> str:
     """The state as JSON text (one document, written in one store transaction)."""
     doc = {"version": STATE_VERSION, "resourceId": resource_id, "collections": {
-        cid: {iid: {"name": m.name, "shapes": [[sid, list(uris)] for sid, uris in m.shapes]}
-              for iid, m in items.items()} for cid, items in trained.items()}}
+        key: {iid: {"name": m.name, "shapes": [[sid, list(uris)] for sid, uris in m.shapes], "series": m.series}
+              for iid, m in items.items()} for key, items in trained.items()}}
     return json.dumps(doc, indent=1, sort_keys=True)

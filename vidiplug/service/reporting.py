@@ -129,6 +129,10 @@ class RequestStatus:
 
 
 def generic_document(fields: list[tuple[str, str]]) -> dict[str, object]:
-    """A MetadataDocument (JSON form) setting each (name, value) in the -INF..+INF timespan."""
+    """A MetadataDocument (JSON form) setting each (name, value) in the -INF..+INF timespan; a name
+    given more than once is one field with those values, in order."""
+    values: dict[str, list[dict[str, str]]] = {}
+    for name, value in fields:
+        values.setdefault(name, []).append({"value": value})
     return {"timespan": [{"start": "-INF", "end": "+INF",
-                          "field": [{"name": name, "value": [{"value": value}]} for name, value in fields]}]}
+                          "field": [{"name": name, "value": listed} for name, listed in values.items()]}]}
